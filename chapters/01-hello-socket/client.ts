@@ -1,0 +1,94 @@
+// Chapter 01: the smallest HTTP/1.1 client.
+//
+// It connects, sends one GET request that asks the server to close afterwards, and keeps
+// every byte the server sends until the server closes. It does not parse the response yet:
+// chapter 02 does.
+//
+// Run it:   npm run client -- 1 http://127.0.0.1:8080/   (the reference: add --solution)
+// Grade it: npm run check -- 1
+//
+// Yours to write: the two places marked TODO(ch01), the bytes of the request and request().
+// parseTarget() and the rest are written for you. The lesson is in ./README.md.
+
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface RequestOptions {
+  /** Called with each piece of the response as it arrives (the command line prints them). */
+  onData?: (chunk: Buffer) => void;
+}
+
+export interface ClientResponse {
+  /** Every byte the server sent, in order. */
+  raw: Buffer;
+}
+
+/** The parts of a URL that the request is built from. */
+export interface Target {
+  host: string;
+  port: number;
+  /** The request target: the path and the query, e.g. `/search?q=1` (RFC 9112 §3.2.1). */
+  path: string;
+  /** What the Host header says: the host, and the port unless it is 80 (RFC 9110 §7.2). */
+  authority: string;
+}
+
+export function parseTarget(url: string): Target {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new Error(`not a URL: "${url}" (try http://127.0.0.1:8080/)`);
+  }
+  if (parsed.protocol !== 'http:') {
+    throw new Error(`only http:// URLs are supported, not ${parsed.protocol}// (TLS is not in this course)`);
+  }
+  const port = parsed.port === '' ? 80 : Number(parsed.port);
+  return {
+    // URL keeps the brackets around an IPv6 address; the socket wants the bare address.
+    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port,
+    path: `${parsed.pathname}${parsed.search}`,
+    authority: parsed.host,
+  };
+}
+
+// RFC 9112 §3: request-line = method SP request-target SP HTTP-version, then CRLF.
+// Host is required in every HTTP/1.1 request (RFC 9112 §3.2); Connection: close asks the
+// server to close after its response (RFC 9112 §9.6), which is how we know it has ended.
+export function buildRequest(target: Target): Buffer {
+  // TODO(ch01): return the request as bytes: "GET <path> HTTP/1.1", a Host field with
+  // target.authority, Connection: close, and an empty line. Every line ends in \r\n.
+  throw new Error(
+    `TODO(ch01): buildRequest() in chapters/01-hello-socket/client.ts is not written yet. It returns the bytes of a GET request for ${target.path}.`,
+  );
+}
+
+export function request(url: string, options: RequestOptions = {}): Promise<ClientResponse> {
+  // TODO(ch01): connect to the target's host and port (net.connect), send buildRequest(),
+  // collect every chunk that arrives (and pass each to options.onData), and resolve with
+  // { raw } when the server closes (the socket's 'end' event). If the connection fails,
+  // reject with an error that says which address could not be reached.
+  void url;
+  void options;
+  return Promise.reject(
+    new Error(
+      `TODO(ch01): request() in chapters/01-hello-socket/client.ts is not written yet. It sends a GET request and returns every byte of the answer.`,
+    ),
+  );
+}
+
+async function main(): Promise<void> {
+  const url = process.argv[2] ?? 'http://127.0.0.1:8080/';
+  try {
+    await request(url, { onData: (chunk) => process.stdout.write(chunk) });
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+}

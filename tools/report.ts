@@ -1,0 +1,134 @@
+// How the course commands tell a learner where they stand: the chapter map (`npm start`) and
+// the grade of one chapter (`npm run check`). Pure functions over results, so they are tested
+// without running anything.
+
+import type { Palette } from './ansi.ts';
+import type { Chapter } from './chapters.ts';
+import type { RunResults, TestResult } from './results-reporter.ts';
+
+/** A test's name without the file names that its describe blocks carry. */
+export function shortName(test: TestResult): string {
+  return test.name.replace(/ \([^()]*\.ts\)/g, '').replace(/ > /g, ' › ');
+}
+
+function tally(tests: TestResult[]): { passed: number; failed: number; skipped: number } {
+  return {
+    passed: tests.filter((test) => test.state === 'passed').length,
+    failed: tests.filter((test) => test.state === 'failed').length,
+    skipped: tests.filter((test) => test.state === 'skipped').length,
+  };
+}
+
+function indent(text: string, by: string): string {
+  return text
+    .split('\n')
+    .map((line) => (line ? by + line : line))
+    .join('\n');
+}
+
+function describeFailure(test: TestResult, paint: Palette): string {
+  const parts = [paint.red(paint.bold(`✗ ${shortName(test)}`)), '', indent(test.errors.join('\n\n') || '(no message)', '  ')];
+  if (test.logs.length > 0) {
+    parts.push('', paint.dim('  your code printed while this test ran:'), indent(test.logs.slice(0, 20).join('\n'), '    '));
+  }
+  return parts.join('\n');
+}
+
+export interface CheckReportInput {
+  chapter: Chapter;
+  /** The chapters whose tests ran, newest first. */
+  graded: Chapter[];
+  folder: string;
+  results: RunResults;
+  verbose: boolean;
+  /** What to tell the learner to run to grade this again. */
+  command: string;
+  next?: Chapter;
+}
+
+/** The report of `npm run check -- N`, and whether everything passed. */
+export function checkReport(input: CheckReportInput, paint: Palette): { text: string; ok: boolean } {
+  const { results, graded, folder } = input;
+  const out: string[] = [];
+  const shown: string[] = [];
+  const range = graded.length === 1 ? `chapter ${pad(graded[0]!.number)}` : `chapters ${pad(graded[0]!.number)} to ${pad(graded.at(-1)!.number)}`;
+  out.push(paint.bold(`Grading ${folder} with the tests of ${range}, newest first.`), '');
+
+  for (const chapter of graded) {
+    const tests = results.tests.filter((test) => test.file === chapter.testFile);
+    const counts = tally(tests);
+    const status = counts.failed > 0 || tests.length === 0 ? paint.red('✗') : paint.green('✓');
+    out.push(`${status} ${paint.bold(`Chapter ${pad(chapter.number)}: ${chapter.title}`)}  ${paint.dim(chapter.testFile)}`);
+    if (tests.length === 0) out.push(`  ${paint.red('✗ no test ran: the test file could not be run (see below)')}`);
+    for (const test of tests) {
+      if (test.state === 'passed') out.push(`  ${paint.green('✓')} ${shortName(test)}`);
+      else if (test.state === 'skipped') out.push(`  ${paint.yellow('○')} ${shortName(test)} ${paint.dim(`(skipped${test.note ? `: ${test.note}` : ''})`)}`);
+      else out.push(`  ${paint.red('✗')} ${shortName(test)}`);
+    }
+    out.push('');
+    const failures = tests.filter((test) => test.state === 'failed');
+    shown.push(...failures.slice(0, input.verbose ? failures.length : 1).map((test) => describeFailure(test, paint)));
+  }
+
+  const rule = paint.dim('─'.repeat(72));
+  for (const failure of shown) out.push(rule, failure, '');
+  if (results.unhandled.length > 0) {
+    out.push(rule, paint.red(paint.bold('✗ An error escaped the tests (thrown in a callback, so no single test caught it):')), '');
+    for (const error of results.unhandled.slice(0, 3)) out.push(indent(error, '  '), '');
+  }
+
+  const counts = tally(results.tests);
+  const total = counts.passed + counts.failed;
+  const ok = counts.failed === 0 && results.unhandled.length === 0 && results.tests.length > 0;
+  out.push(rule);
+  if (ok) {
+    out.push(paint.green(paint.bold(`All ${total} tests pass${counts.skipped ? ` (${counts.skipped} skipped)` : ''}.`)));
+    out.push(
+      input.next
+        ? `Next: chapter ${pad(input.next.number)}, ${input.next.title}. Read ${input.next.chapterDir}/README.md, then run npm run check -- ${input.next.number}`
+        : 'That was the last chapter: your server and client pass the whole course.',
+    );
+  } else {
+    out.push(paint.bold(`${counts.passed} of ${total} tests pass.`) + ' ' + `Fix the failure${shown.length > 1 ? 's' : ''} above, then run ${input.command} again.`);
+    const hidden = counts.failed - shown.length;
+    if (hidden > 0) out.push(paint.dim(`${hidden} more failure${hidden > 1 ? 's are' : ' is'} not shown: add --verbose to see every one.`));
+  }
+  return { text: out.join('\n'), ok };
+}
+
+export interface MapRow {
+  chapter: Chapter;
+  tests: TestResult[];
+}
+
+/** The chapter map of `npm start`: every chapter, whether its own tests pass, and what to do next. */
+export function courseMap(rows: MapRow[], unhandled: string[], paint: Palette): { text: string; next?: Chapter } {
+  const out = [paint.bold('HTTP/1.1 from the socket up: your chapters'), ''];
+  let next: Chapter | undefined;
+  const width = Math.max(...rows.map((row) => row.chapter.title.length));
+  for (const { chapter, tests } of rows) {
+    const counts = tally(tests);
+    const passes = tests.length > 0 && counts.failed === 0;
+    if (!passes && !next) next = chapter;
+    const mark = passes ? paint.green('✓') : paint.red('✗');
+    const detail = tests.length === 0 ? 'could not run its tests' : `${counts.passed} of ${counts.passed + counts.failed} tests pass`;
+    out.push(`  ${mark} ${pad(chapter.number)}  ${chapter.title.padEnd(width)}  ${paint.dim(detail)}${chapter === next ? paint.yellow('   ← you are here') : ''}`);
+  }
+  out.push('');
+  if (unhandled.length > 0) out.push(paint.yellow('Some code under test threw outside any test; npm run check shows where.'), '');
+  if (next) {
+    out.push(
+      paint.bold(`Next: chapter ${pad(next.number)}, ${next.title}.`),
+      `  1. Read the lesson:   ${next.chapterDir}/README.md`,
+      `  2. Write the TODOs:   ${next.chapterDir}/server.ts and client.ts`,
+      `  3. Grade your code:   npm run check -- ${next.number}`,
+    );
+  } else {
+    out.push(paint.green(paint.bold('Every chapter passes its tests. Well done.')));
+  }
+  return { text: out.join('\n'), next };
+}
+
+export function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}

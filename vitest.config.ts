@@ -1,0 +1,31 @@
+// Which test files run against which implementation.
+//
+// Without COURSE_PLAN, each chapter's test file grades the learner's folder for its chapter
+// (chapters/NN-*), and the tooling's own tests run too. The course commands (npm run check,
+// npm start, npm test) pass COURSE_PLAN: a JSON list of projects, each naming the folder to
+// grade (COURSE_IMPL) and the test files to grade it with.
+
+import { defineConfig } from 'vitest/config';
+import { readPlan } from './tools/plan.ts';
+
+const plan = readPlan(process.env.COURSE_PLAN);
+
+export default defineConfig({
+  test: {
+    // Each test has its own shorter deadline (2 s per read) so a hang fails with a report;
+    // these only catch what slips past those.
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    projects: (plan ?? [
+      { name: 'chapters', tests: ['test/*.test.ts'] },
+      { name: 'tools', tests: ['tools/**/*.test.ts'] },
+    ]).map((project) => ({
+      extends: true,
+      test: {
+        name: project.name,
+        include: project.tests,
+        env: project.impl ? { COURSE_IMPL: project.impl } : {},
+      },
+    })),
+  },
+});
