@@ -18,7 +18,7 @@ export default defineConfig({
     hookTimeout: 20_000,
     projects: (plan ?? [
       { name: 'chapters', tests: ['test/*.test.ts'] },
-      { name: 'tools', tests: ['tools/**/*.test.ts'] },
+      { name: 'tooling', tests: ['tools/**/*.test.ts', 'test/harness/**/*.test.ts'] },
     ]).map((project) => ({
       extends: true,
       test: {

@@ -116,12 +116,13 @@ async function main(): Promise<void> {
     }
     process.exit(1);
   }
-  console.log(`listening on ${new URL(server.url).origin}`);
+  // Ready for Ctrl-C before saying we are up: whoever reads the line may stop us at once.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       server.close().then(() => process.exit(0));
     });
   }
+  console.log(`listening on ${new URL(server.url).origin}`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,0 +1,160 @@
+// `npm test`: the course checks itself. This is what CI runs.
+//
+// 1. Every file type-checks (strict TypeScript), and every lesson passes markdownlint.
+// 2. Every solution passes its own chapter's tests and those of all earlier chapters.
+// 3. Every starter passes the earlier chapters' tests (it is the previous reference plus
+//    scaffolding, so a learner never inherits a mistake) ...
+// 4. ... and fails every one of its own chapter's new tests: a test that passes on a stub
+//    asserts nothing the learner writes.
+// 5. The tooling's own tests pass.
+//
+// It ends with one line, "selftest: N passed, N failed", and exits 0 only if nothing failed.
+
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { colourWanted, palette } from './ansi.ts';
+import { ROOT, listChapters, type Chapter } from './chapters.ts';
+import { grade } from './grade.ts';
+import type { PlanProject } from './plan.ts';
+import { pad, shortName } from './report.ts';
+import type { TestResult } from './results-reporter.ts';
+
+const paint = palette(colourWanted({}));
+const require = createRequire(import.meta.url);
+
+function binary(pkg: string, bin: string): string {
+  const manifest = require.resolve(`${pkg}/package.json`);
+  const bins = (require(manifest) as { bin: Record<string, string> }).bin;
+  return path.join(path.dirname(manifest), bins[bin]!);
+}
+
+function runTool(args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+type Expectation = 'pass' | 'fail';
+
+interface Group extends PlanProject {
+  expect: Expectation;
+  /** What the group proves, for the report. */
+  label: string;
+}
+
+function plan(chapters: Chapter[]): Group[] {
+  const groups: Group[] = [
+    {
+      name: 'tooling',
+      tests: ['tools/**/*.test.ts', 'test/harness/**/*.test.ts'],
+      expect: 'pass',
+      label: 'the tooling and the grading harness pass their own tests',
+    },
+  ];
+  for (const chapter of chapters) {
+    const earlier = chapters.filter((other) => other.number < chapter.number);
+    const upTo = [...earlier, chapter];
+    groups.push({
+      name: `solution ${chapter.id}`,
+      impl: chapter.solutionDir,
+      tests: upTo.map((other) => other.testFile),
+      expect: 'pass',
+      label: `${chapter.solutionDir} passes the tests of chapter${upTo.length > 1 ? `s 01-${pad(chapter.number)}` : ` ${pad(chapter.number)}`}`,
+    });
+    if (earlier.length > 0) {
+      groups.push({
+        name: `starter ${chapter.id} earlier`,
+        impl: chapter.chapterDir,
+        tests: earlier.map((other) => other.testFile),
+        expect: 'pass',
+        label: `${chapter.chapterDir} (the starter) still passes the tests of chapters 01-${pad(chapter.number - 1)}`,
+      });
+    }
+    groups.push({
+      name: `starter ${chapter.id} new`,
+      impl: chapter.chapterDir,
+      tests: [chapter.testFile],
+      expect: 'fail',
+      label: `${chapter.chapterDir} (the starter) fails every new test of chapter ${pad(chapter.number)}`,
+    });
+  }
+  return groups;
+}
+
+/** The tests that broke the group's expectation. */
+function broken(group: Group, tests: TestResult[]): TestResult[] {
+  return group.expect === 'pass'
+    ? tests.filter((test) => test.state === 'failed')
+    : tests.filter((test) => test.state === 'passed');
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const chapters = listChapters();
+  const groups = plan(chapters);
+  console.log(paint.bold(`selftest: ${chapters.length} chapters, ${groups.length} groups of tests`));
+
+  const [typecheck, lint, results] = await Promise.all([
+    runTool([binary('typescript', 'tsc'), '--noEmit', '-p', '.']),
+    runTool([binary('markdownlint-cli', 'markdownlint'), '**/*.md', '--ignore', 'node_modules']),
+    grade(groups, { timeoutSeconds: 300 }),
+  ]);
+
+  let passed = 0;
+  let failed = 0;
+  const report = (ok: boolean, label: string, details = ''): void => {
+    if (ok) passed++;
+    else failed++;
+    console.log(`${ok ? paint.green('✓') : paint.red('✗')} ${label}`);
+    if (!ok && details) console.log(details.replace(/^/gm, '    '));
+  };
+
+  report(typecheck.code === 0, 'every file type-checks (tsc --noEmit, strict)', typecheck.output.trim());
+  report(lint.code === 0, 'every Markdown file passes markdownlint', lint.output.trim());
+
+  for (const group of groups) {
+    const tests = results.tests.filter((test) => test.project === group.name);
+    const bad = broken(group, tests);
+    const ran = tests.filter((test) => test.state !== 'skipped').length;
+    const skipped = tests.filter((test) => test.state === 'skipped');
+    let ok = bad.length === 0 && ran > 0;
+    let details = '';
+    if (ran === 0) details = 'No test ran in this group.';
+    if (group.expect === 'fail') {
+      // A file that cannot even load "fails" every test without asserting anything.
+      const loadFailure = tests.find((test) => test.name === '(the test file could not run)');
+      if (loadFailure) {
+        ok = false;
+        details = `The test file could not run against the starter, so nothing was proven:\n${loadFailure.errors.join('\n')}`;
+      } else if (bad.length > 0) {
+        details = [
+          'These tests pass on the unmodified starter, so they do not test what the learner writes.',
+          'Make each one assert something the starter cannot do yet (or, if chapters/ holds your',
+          'own work rather than the starters, restore them with git before running npm test):',
+          ...bad.map((test) => `  ${shortName(test)}`),
+        ].join('\n');
+      }
+    } else if (bad.length > 0) {
+      details = bad.map((test) => `${paint.red(shortName(test))}\n${test.errors.join('\n\n').replace(/^/gm, '  ')}`).join('\n\n');
+    }
+    const counts = group.expect === 'pass' ? `${ran - bad.length} of ${ran} pass` : `${ran - bad.length} of ${ran} fail`;
+    const skipNote = skipped.length > 0 ? paint.dim(` (${skipped.length} skipped: ${[...new Set(skipped.map((test) => test.note ?? 'no reason given'))].join('; ')})`) : '';
+    report(ok, `${group.label}: ${counts}${skipNote}`, details);
+  }
+
+  // Errors thrown outside any test (in a socket callback, say) are failures wherever they came from.
+  report(results.unhandled.length === 0, 'no error escaped the tests', results.unhandled.join('\n\n'));
+  if (results.tests.length === 0) console.log(results.output);
+
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(paint.dim(`\n${results.tests.length} test runs in ${seconds} s`));
+  console.log(`selftest: ${passed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,66 @@
+// Starting the course's own TypeScript files as processes, for the tests where the process
+// itself is what is tested (the command-line contract, signals, the course commands).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { ROOT } from './chapters.ts';
+
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Running {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the first match of `pattern` in stdout, or rejects after `ms`. */
+  waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  finished: Promise<Finished>;
+}
+
+/** Runs `file` (relative to the repository) with tsx, as `npx tsx file args` would. */
+export function runTs(file: string, args: string[] = [], env: Record<string, string> = {}): Running {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST') && key !== 'COURSE_IMPL'));
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, file), ...args], {
+    cwd: ROOT,
+    env: { ...clean, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let wake: () => void = () => {};
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    wake();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const finished = new Promise<Finished>((resolve) =>
+    child.on('close', (code, signal) => {
+      wake();
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    finished,
+    async waitFor(pattern, ms = 10_000) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const match = pattern.exec(stdout);
+        if (match) return match;
+        if (child.exitCode !== null || Date.now() > deadline) {
+          throw new Error(`${file} did not print ${pattern} (within ${ms} ms).\nstdout: ${stdout}\nstderr: ${stderr}`);
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 100);
+        });
+      }
+    },
+  };
+}
