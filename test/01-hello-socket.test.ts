@@ -6,6 +6,7 @@
 
 import { execFile } from 'node:child_process';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   RawConnection,
@@ -80,6 +81,40 @@ describe(`chapter 01 server (${impl.label}/server.ts)`, () => {
         errors: server.errors,
         reproduce: reproduce(impl, result.sent),
       });
+    }
+  });
+
+  it('closes in stages: after its FIN it still reads, so late bytes from the client are not reset', async () => {
+    // RFC 9112 §9.6: a server that closes at once (destroy()) makes its kernel answer any
+    // later bytes with a reset, and a reset can erase the response before the client reads
+    // it. Closing with end() sends a FIN and keeps reading (and ignoring) until the client
+    // closes too. The client here keeps sending after the FIN, as a slow client might.
+    const connection = await RawConnection.open(server.port);
+    try {
+      await connection.send(getRoot(server.port));
+      const outcome = await connection.read();
+      const result = { sent: connection.sentBytes, received: connection.bytes, outcome };
+      expectResponse(server, result, hello, HELLO_WHAT);
+      await connection.send('bytes the client sent late\r\n');
+      await sleep(50);
+      await connection.send('and some more\r\n');
+      await sleep(50);
+      if (outcome !== 'closed' || connection.wasReset) {
+        fail({
+          expected:
+            outcome !== 'closed'
+              ? 'The server should close the connection once it has answered.'
+              : 'After its response and FIN, the server reset the connection when the client sent more ' +
+                'bytes: it closed all at once. Close with socket.end() and keep the socket reading ' +
+                '(socket.resume()) instead of destroy(); see "Closing without losing the response".',
+          sent: connection.sentBytes,
+          received: connection.bytes,
+          outcome,
+          errors: server.errors,
+        });
+      }
+    } finally {
+      connection.close();
     }
   });
 

@@ -31,6 +31,7 @@ export class RawConnection {
   private received: Buffer[] = [];
   private receivedLength = 0;
   private ended: 'closed' | 'reset' | undefined;
+  private reset = false;
   private wake: (() => void) | undefined;
 
   private constructor(readonly socket: net.Socket) {
@@ -46,6 +47,7 @@ export class RawConnection {
     });
     socket.on('error', () => {
       this.ended = 'reset';
+      this.reset = true;
       this.wake?.();
     });
     socket.on('close', () => {
@@ -56,7 +58,8 @@ export class RawConnection {
 
   static open(port: number, host = '127.0.0.1'): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ port, host }, () => {
+      // Half-open allowed: after the server's FIN we may still send, as a real client can.
+      const socket = net.connect({ port, host, allowHalfOpen: true }, () => {
         socket.off('error', reject);
         resolve(new RawConnection(socket));
       });
@@ -68,6 +71,11 @@ export class RawConnection {
   get bytes(): Buffer {
     if (this.received.length > 1) this.received = [Buffer.concat(this.received)];
     return this.received[0] ?? Buffer.alloc(0);
+  }
+
+  /** Whether the server reset the connection (RST) at any point, even after a clean FIN. */
+  get wasReset(): boolean {
+    return this.reset;
   }
 
   get sentBytes(): Buffer {
