@@ -2,7 +2,12 @@
 // response and closes; the client sends one GET and keeps everything until the server closes.
 //
 // These tests hold for every later chapter too: they send `Connection: close`, so a server
-// that keeps connections open (chapter 05) still closes after answering them.
+// that keeps connections open (chapter 05) still closes after answering them, and they ask
+// only for GET /, which answers Hello, World! in every chapter.
+//
+// Requests are sent whole and one byte at a time. The third way of the later chapters, with
+// the next request's bytes already behind it, means nothing until chapter 05 keeps a
+// connection open for a next request; here, the staged-close test sends late bytes instead.
 
 import { execFile } from 'node:child_process';
 import net from 'node:net';

@@ -5,7 +5,9 @@ import { runTs } from './spawn.ts';
 
 const course = (...args: string[]) => runTs('tools/course.ts', args).finished;
 
-describe.concurrent('the course commands', () => {
+// Each of these starts processes (and check and start a whole vitest run of their own), which
+// on a busy 2-core machine can take far longer than an in-process test.
+describe.concurrent('the course commands', { timeout: 60_000 }, () => {
   it('check grades the starter, fails, and shows what was sent, what came back and what to do', async () => {
     const { code, stdout } = await course('check', '1');
     expect(code).toBe(1);

@@ -10,7 +10,7 @@ const chapters = listChapters();
 const LISTENING = /^listening on http:\/\/127\.0\.0\.1:(\d+)$/m;
 const signalsWork = process.platform !== 'win32';
 
-describe.concurrent.each(chapters.map((chapter) => [chapter.id, chapter] as const))('chapter %s', (_, chapter) => {
+describe.concurrent.each(chapters.map((chapter) => [chapter.id, chapter] as const))('chapter %s', { timeout: 60_000 }, (_, chapter) => {
   it.for([
     ['solution', 'SIGINT', chapter.solutionDir],
     ['starter', 'SIGTERM', chapter.chapterDir],

@@ -6,18 +6,23 @@
 //    scaffolding, so a learner never inherits a mistake) ...
 // 4. ... and fails every one of its own chapter's new tests: a test that passes on a stub
 //    asserts nothing the learner writes.
-// 5. The tooling's own tests pass.
+// 5. Every mutant (a learner's mistake put into a copy of the reference, test/mutants/) is
+//    caught by the tests named for it.
+// 6. The tooling's own tests pass.
 //
 // It ends with one line, "selftest: N passed, N failed", and exits 0 only if nothing failed.
 
 import { spawn } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { colourWanted, palette } from './ansi.ts';
 import { ROOT, listChapters, type Chapter } from './chapters.ts';
 import { grade } from './grade.ts';
 import type { PlanProject } from './plan.ts';
 import { pad, shortName } from './report.ts';
+import type { Mutant } from '../test/mutants/mutant.ts';
 import type { TestResult } from './results-reporter.ts';
 
 const paint = palette(colourWanted({}));
@@ -39,12 +44,50 @@ function runTool(args: string[]): Promise<{ code: number; output: string }> {
   });
 }
 
-type Expectation = 'pass' | 'fail';
+type Expectation = 'pass' | 'fail' | 'caught';
 
 interface Group extends PlanProject {
   expect: Expectation;
   /** What the group proves, for the report. */
   label: string;
+  /** For a mutant: the parts of the names of the tests that must fail. */
+  caughtBy?: string[];
+}
+
+const MUTANTS_DIR = path.join(ROOT, '.course', 'mutants');
+
+/** Builds each chapter's mutants in .course/mutants/ and returns a group for each. */
+async function mutantGroups(chapters: Chapter[]): Promise<{ groups: Group[]; problems: string[] }> {
+  rmSync(MUTANTS_DIR, { recursive: true, force: true });
+  const groups: Group[] = [];
+  const problems: string[] = [];
+  for (const chapter of chapters) {
+    const file = path.join(ROOT, 'test', 'mutants', `${chapter.id}.ts`);
+    if (!existsSync(file)) continue;
+    const { mutants } = (await import(pathToFileURL(file).href)) as { mutants: Mutant[] };
+    mutants.forEach((mutant, i) => {
+      const slug = `${chapter.id.slice(0, 2)}-${String(i + 1).padStart(2, '0')}`;
+      const dir = `.course/mutants/${slug}/${chapter.id}`;
+      cpSync(path.join(ROOT, chapter.solutionDir), path.join(ROOT, dir), { recursive: true });
+      const target = path.join(ROOT, dir, mutant.file);
+      const source = readFileSync(target, 'utf8');
+      const found = source.split(mutant.find).length - 1;
+      if (found !== 1) {
+        problems.push(`mutant "${mutant.name}" (${chapter.id}) finds its text ${found} times in ${chapter.solutionDir}/${mutant.file}, not once: update test/mutants/${chapter.id}.ts`);
+        return;
+      }
+      writeFileSync(target, source.replace(mutant.find, () => mutant.replace));
+      groups.push({
+        name: `mutant ${slug}`,
+        impl: dir,
+        tests: [chapter.testFile],
+        expect: 'caught',
+        caughtBy: mutant.caughtBy,
+        label: `chapter ${pad(chapter.number)} catches "${mutant.name}"`,
+      });
+    });
+  }
+  return { groups, problems };
 }
 
 function plan(chapters: Chapter[]): Group[] {
@@ -88,20 +131,21 @@ function plan(chapters: Chapter[]): Group[] {
 
 /** The tests that broke the group's expectation. */
 function broken(group: Group, tests: TestResult[]): TestResult[] {
-  return group.expect === 'pass'
-    ? tests.filter((test) => test.state === 'failed')
-    : tests.filter((test) => test.state === 'passed');
+  if (group.expect === 'pass') return tests.filter((test) => test.state === 'failed');
+  if (group.expect === 'fail') return tests.filter((test) => test.state === 'passed');
+  return tests.filter((test) => test.state !== 'failed' && group.caughtBy!.some((part) => test.name.includes(part)));
 }
 
 async function main(): Promise<number> {
   const started = Date.now();
   const chapters = listChapters();
-  const groups = plan(chapters);
-  console.log(paint.bold(`selftest: ${chapters.length} chapters, ${groups.length} groups of tests`));
+  const mutants = await mutantGroups(chapters);
+  const groups = [...plan(chapters), ...mutants.groups];
+  console.log(paint.bold(`selftest: ${chapters.length} chapters, ${mutants.groups.length} mutants, ${groups.length} groups of tests`));
 
   const [typecheck, lint, results] = await Promise.all([
     runTool([binary('typescript', 'tsc'), '--noEmit', '-p', '.']),
-    runTool([binary('markdownlint-cli', 'markdownlint'), '**/*.md', '--ignore', 'node_modules']),
+    runTool([binary('markdownlint-cli', 'markdownlint'), '**/*.md', '--ignore', 'node_modules', '--ignore', '.course']),
     grade(groups, { timeoutSeconds: 300 }),
   ]);
 
@@ -145,14 +189,32 @@ async function main(): Promise<number> {
           ...bad.map((test) => `  ${shortName(test)}`),
         ].join('\n');
       }
+    } else if (group.expect === 'caught') {
+      const unmatched = group.caughtBy!.filter((part) => !tests.some((test) => test.name.includes(part)));
+      if (unmatched.length > 0) {
+        ok = false;
+        details = `No test has a name containing: ${unmatched.map((part) => `"${part}"`).join(', ')}`;
+      } else if (bad.length > 0) {
+        details = `These tests should catch the mistake, but did not fail:\n${bad.map((test) => `  ${shortName(test)}`).join('\n')}`;
+      }
     } else if (bad.length > 0) {
       details = bad.map((test) => `${paint.red(shortName(test))}\n${test.errors.join('\n\n').replace(/^/gm, '  ')}`).join('\n\n');
     }
-    const counts = group.expect === 'pass' ? `${ran - bad.length} of ${ran} pass` : `${ran - bad.length} of ${ran} fail`;
+    const counts =
+      group.expect === 'pass'
+        ? `${ran - bad.length} of ${ran} pass`
+        : group.expect === 'fail'
+          ? `${ran - bad.length} of ${ran} fail`
+          : `${tests.filter((test) => test.state === 'failed').length} of ${ran} tests fail`;
     const skipNote = skipped.length > 0 ? paint.dim(` (${skipped.length} skipped: ${[...new Set(skipped.map((test) => test.note ?? 'no reason given'))].join('; ')})`) : '';
     skippedTotal += skipped.length;
-    report(ok, `${group.label}: ${counts}${skipNote}`, details, { good: ran - bad.length, bad: bad.length });
+    // A mutant is one check: caught or not.
+    const tally = group.expect === 'caught' ? { good: ok ? 1 : 0, bad: ok ? 0 : 1 } : { good: ran - bad.length, bad: bad.length };
+    report(ok, `${group.label}: ${counts}${skipNote}`, details, tally);
   }
+
+  for (const problem of mutants.problems) report(false, problem);
+  rmSync(MUTANTS_DIR, { recursive: true, force: true });
 
   // Errors thrown outside any test (in a socket callback, say) are failures wherever they came from.
   report(results.unhandled.length === 0, 'no error escaped the tests', results.unhandled.join('\n\n'));

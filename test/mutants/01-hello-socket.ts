@@ -1,0 +1,81 @@
+import type { Mutant } from './mutant.ts';
+
+export const mutants: Mutant[] = [
+  {
+    name: 'the status line ends in \\n instead of \\r\\n',
+    file: 'server.ts',
+    find: "'HTTP/1.1 200 OK\\r\\n' +",
+    replace: "'HTTP/1.1 200 OK\\n' +",
+    caughtBy: ['answers GET / with 200 OK'],
+  },
+  {
+    name: 'no empty line after the header fields',
+    file: 'server.ts',
+    find: "'Connection: close\\r\\n' +\n    '\\r\\n';",
+    replace: "'Connection: close\\r\\n';",
+    caughtBy: ['answers GET / with 200 OK', 'answers fetch()'],
+  },
+  {
+    name: 'Content-Length counts one byte too many',
+    file: 'server.ts',
+    find: '`Content-Length: ${body.length}\\r\\n`',
+    replace: '`Content-Length: ${body.length + 1}\\r\\n`',
+    caughtBy: ['answers GET / with 200 OK', 'answers curl'],
+  },
+  {
+    name: 'a line ending after the body, which Content-Length does not count',
+    file: 'server.ts',
+    find: 'socket.end(helloResponse());',
+    replace: "socket.end(Buffer.concat([helloResponse(), Buffer.from('\\r\\n')]));",
+    caughtBy: ['with nothing after the body'],
+  },
+  {
+    name: 'the server never closes the connection',
+    file: 'server.ts',
+    find: 'socket.end(helloResponse());',
+    replace: 'socket.write(helloResponse());',
+    caughtBy: ['closes the connection once the response is sent', 'closes in stages'],
+  },
+  {
+    name: 'destroy() instead of end()',
+    file: 'server.ts',
+    find: 'socket.end(helloResponse());\n    socket.resume();',
+    replace: 'socket.write(helloResponse());\n    socket.destroy();',
+    caughtBy: ['closes in stages'],
+  },
+  {
+    name: 'the client resolves on the first chunk',
+    file: 'client.ts',
+    find: "socket.on('end', () => resolve({ raw: Buffer.concat(chunks) }));",
+    replace: "socket.once('data', () => resolve({ raw: Buffer.concat(chunks) }));",
+    caughtBy: ['keeps every byte of a response that arrives in 3 pieces'],
+  },
+  {
+    name: 'the request line ends in \\n instead of \\r\\n',
+    file: 'client.ts',
+    find: '`GET ${target.path} HTTP/1.1\\r\\n` +',
+    replace: '`GET ${target.path} HTTP/1.1\\n` +',
+    caughtBy: ['asks for / with', 'asks for /greet/you?lang=en with'],
+  },
+  {
+    name: 'the client sends no Host field',
+    file: 'client.ts',
+    find: '`Host: ${target.authority}\\r\\n` +',
+    replace: '',
+    caughtBy: ['asks for / with'],
+  },
+  {
+    name: 'the client always asks for /',
+    file: 'client.ts',
+    find: '`GET ${target.path} HTTP/1.1\\r\\n` +',
+    replace: '`GET / HTTP/1.1\\r\\n` +',
+    caughtBy: ['asks for /greet/you?lang=en with'],
+  },
+  {
+    name: 'a refused connection is reported without saying where',
+    file: 'client.ts',
+    find: 'reject(new Error(`could not connect to ${target.authority}: connection refused (is the server running?)`));',
+    replace: "reject(new Error('connection refused'));",
+    caughtBy: ['rejects with an error that names the address'],
+  },
+];
