@@ -24,12 +24,21 @@ function cleanEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export interface GradeOptions {
-  /** Seconds before the whole run is stopped (a learner's code may hang in ways tests cannot catch). */
+  /** Seconds before the whole run is stopped: an endless loop in the code under test blocks
+   *  the worker's event loop, and with it every deadline the tests set. Default 60. */
   timeoutSeconds?: number;
   root?: string;
 }
 
-export async function grade(plan: PlanProject[], options: GradeOptions = {}): Promise<RunResults & { exitCode: number; output: string }> {
+export interface GradeResults extends RunResults {
+  exitCode: number;
+  /** What vitest printed (only its own errors: the results reporter prints nothing). */
+  output: string;
+  /** Set to the time limit, in seconds, when the run had to be stopped. */
+  timedOut?: number;
+}
+
+export async function grade(plan: PlanProject[], options: GradeOptions = {}): Promise<GradeResults> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'course-grade-'));
   const resultsFile = path.join(dir, 'results.json');
   const root = options.root ?? ROOT;
@@ -41,21 +50,51 @@ export async function grade(plan: PlanProject[], options: GradeOptions = {}): Pr
         cwd: root,
         env: cleanEnvironment({ COURSE_PLAN: JSON.stringify(plan), COURSE_RESULTS: resultsFile, FORCE_COLOR: '0' }),
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group, so a stuck run can be stopped with all its workers (POSIX).
+        detached: process.platform !== 'win32',
       },
     );
+    // In its own group it no longer hears the terminal's Ctrl-C: pass the stop on.
+    const stopGroup = (): void => {
+      try {
+        if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const onSignal = (): void => {
+      stopGroup();
+      process.exit(130);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    process.once('exit', stopGroup);
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), (options.timeoutSeconds ?? 120) * 1000);
+    const limit = options.timeoutSeconds ?? 60;
+    let timedOut: number | undefined;
+    const timer = setTimeout(() => {
+      timedOut = limit;
+      // The whole group: a stuck test is in one of vitest's workers, not in vitest itself.
+      stopGroup();
+    }, limit * 1000);
     const exitCode = await new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
     clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', stopGroup);
     let results: RunResults;
     try {
       results = JSON.parse(readFileSync(resultsFile, 'utf8')) as RunResults;
     } catch {
-      results = { tests: [], unhandled: [`vitest ended (exit code ${exitCode}) without results:\n${output.trim()}`] };
+      results = {
+        tests: [],
+        unhandled: timedOut ? [] : [`vitest ended (exit code ${exitCode}) without results:\n${output.trim()}`],
+      };
     }
-    return { ...results, exitCode, output };
+    return { ...results, exitCode, output, timedOut };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -60,6 +60,17 @@ describe('the check report', () => {
     expect(checkReport({ ...input, results: { tests: [], unhandled: [] } }, plain).ok).toBe(false);
   });
 
+  it('explains a run that had to be stopped, and counts a repeated escaped error once', () => {
+    const input = { chapter: one, graded: [one], folder: one.chapterDir, verbose: false, command: 'c' };
+    const stopped = checkReport({ ...input, results: { tests: [], unhandled: [], timedOut: 60 } }, plain);
+    expect(stopped.ok).toBe(false);
+    expect(stopped.text).toContain('did not finish within 60 s');
+    expect(stopped.text).toContain('endless loop');
+    const repeated = checkReport({ ...input, results: { tests: [], unhandled: ['boom\n  at x', 'boom\n  at x'] } }, plain);
+    expect(repeated.text.match(/boom/g)).toHaveLength(1);
+    expect(repeated.text).toContain('(2 times)');
+  });
+
   it('shortens test names for reading', () => {
     expect(shortName(result('f', 'chapter 01 server (chapters/01-x/server.ts) > answers', 'passed'))).toBe('chapter 01 server › answers');
   });

@@ -39,7 +39,8 @@ export interface CheckReportInput {
   /** The chapters whose tests ran, newest first. */
   graded: Chapter[];
   folder: string;
-  results: RunResults;
+  /** `timedOut`: the run was stopped after that many seconds. */
+  results: RunResults & { timedOut?: number };
   verbose: boolean;
   /** What to tell the learner to run to grade this again. */
   command: string;
@@ -59,7 +60,7 @@ export function checkReport(input: CheckReportInput, paint: Palette): { text: st
     const counts = tally(tests);
     const status = counts.failed > 0 || tests.length === 0 ? paint.red('✗') : paint.green('✓');
     out.push(`${status} ${paint.bold(`Chapter ${pad(chapter.number)}: ${chapter.title}`)}  ${paint.dim(chapter.testFile)}`);
-    if (tests.length === 0) out.push(`  ${paint.red('✗ no test ran: the test file could not be run (see below)')}`);
+    if (tests.length === 0) out.push(`  ${paint.red('✗ no test finished (see below)')}`);
     for (const test of tests) {
       if (test.state === 'passed') out.push(`  ${paint.green('✓')} ${shortName(test)}`);
       else if (test.state === 'skipped') out.push(`  ${paint.yellow('○')} ${shortName(test)} ${paint.dim(`(skipped${test.note ? `: ${test.note}` : ''})`)}`);
@@ -74,12 +75,26 @@ export function checkReport(input: CheckReportInput, paint: Palette): { text: st
   for (const failure of shown) out.push(rule, failure, '');
   if (results.unhandled.length > 0) {
     out.push(rule, paint.red(paint.bold('✗ An error escaped the tests (thrown in a callback, so no single test caught it):')), '');
-    for (const error of results.unhandled.slice(0, 3)) out.push(indent(error, '  '), '');
+    const counts = new Map<string, number>();
+    for (const error of results.unhandled) counts.set(error, (counts.get(error) ?? 0) + 1);
+    for (const [error, count] of [...counts].slice(0, 3)) out.push(indent(error, '  '), ...(count > 1 ? [paint.dim(`  (${count} times)`)] : []), '');
+  }
+  if (results.timedOut) {
+    out.push(
+      rule,
+      paint.red(paint.bold(`✗ The tests did not finish within ${results.timedOut} s, so they were stopped.`)),
+      '',
+      '  Something in the code under test never returns. An endless loop (a while or for whose',
+      '  condition never turns false) blocks every connection and every timer, the tests\' own',
+      '  deadlines too. Look for a loop that waits for data: in Node you wait for the next',
+      "  'data' event instead.",
+      '',
+    );
   }
 
   const counts = tally(results.tests);
   const total = counts.passed + counts.failed;
-  const ok = counts.failed === 0 && results.unhandled.length === 0 && results.tests.length > 0;
+  const ok = counts.failed === 0 && results.unhandled.length === 0 && results.tests.length > 0 && !results.timedOut;
   out.push(rule);
   if (ok) {
     out.push(paint.green(paint.bold(`All ${total} tests pass${counts.skipped ? ` (${counts.skipped} skipped)` : ''}.`)));
