@@ -3,26 +3,27 @@
 
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Wakeup } from './wakeup.ts';
 import { READ_TIMEOUT_MS } from './wire.ts';
 
 export class ScriptedConnection {
   private chunks: Buffer[] = [];
   private ended = false;
-  private wake: (() => void) | undefined;
+  private readonly changed = new Wakeup();
 
   constructor(readonly socket: net.Socket) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
-      this.wake?.();
+      this.changed.notify();
     });
     socket.on('end', () => {
       this.ended = true;
-      this.wake?.();
+      this.changed.notify();
     });
     socket.on('close', () => {
       this.ended = true;
-      this.wake?.();
+      this.changed.notify();
     });
     socket.on('error', () => {});
   }
@@ -33,22 +34,8 @@ export class ScriptedConnection {
   }
 
   /** Waits until `until` holds for what the client sent; false if the client stopped or time ran out. */
-  async waitFor(until: (received: Buffer) => boolean, timeoutMs = READ_TIMEOUT_MS): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (until(this.received)) return true;
-      if (this.ended) return false;
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
+  waitFor(until: (received: Buffer) => boolean, timeoutMs = READ_TIMEOUT_MS): Promise<boolean> {
+    return this.changed.until(() => (until(this.received) ? true : this.ended ? false : undefined), timeoutMs, false);
   }
 
   /** Waits for a complete request head (up to the blank line). */

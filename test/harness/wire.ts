@@ -3,6 +3,7 @@
 
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Wakeup } from './wakeup.ts';
 
 /** How the bytes of a request are handed to the socket. */
 export type Delivery =
@@ -32,27 +33,27 @@ export class RawConnection {
   private receivedLength = 0;
   private ended: 'closed' | 'reset' | undefined;
   private reset = false;
-  private wake: (() => void) | undefined;
+  private readonly changed = new Wakeup();
 
   private constructor(readonly socket: net.Socket) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.received.push(chunk);
       this.receivedLength += chunk.length;
-      this.wake?.();
+      this.changed.notify();
     });
     socket.on('end', () => {
       this.ended ??= 'closed';
-      this.wake?.();
+      this.changed.notify();
     });
     socket.on('error', () => {
       this.ended = 'reset';
       this.reset = true;
-      this.wake?.();
+      this.changed.notify();
     });
     socket.on('close', () => {
       this.ended ??= 'closed';
-      this.wake?.();
+      this.changed.notify();
     });
   }
 
@@ -106,21 +107,7 @@ export class RawConnection {
    * or resets, or the deadline passes. Without `until`, reads until the server closes.
    */
   async read(until?: (received: Buffer) => boolean, timeoutMs = READ_TIMEOUT_MS): Promise<Outcome> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (until?.(this.bytes)) return 'complete';
-      if (this.ended) return this.ended;
-      const left = deadline - Date.now();
-      if (left <= 0) return 'timeout';
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
+    return this.changed.until<Outcome>(() => (until?.(this.bytes) ? 'complete' : this.ended), timeoutMs, 'timeout');
   }
 
   close(): void {
