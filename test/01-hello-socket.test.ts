@@ -10,6 +10,7 @@
 // connection open for a next request; here, the staged-close test sends late bytes instead.
 
 import { execFile } from 'node:child_process';
+import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -20,6 +21,7 @@ import {
   exchange,
   expectResponse,
   fail,
+  findProblem,
   findRequestProblem,
   loadImplementation,
   loadReference,
@@ -254,6 +256,33 @@ describe(`chapter 01 client (${impl.label}/client.ts)`, () => {
         received: Buffer.isBuffer(response?.raw) ? response.raw : Buffer.from(String(response?.raw)),
         receivedLabel: 'request() returned in raw',
       });
+    }
+  });
+
+  it('gets the whole response from a real server (node:http), and finishes when it closes', async () => {
+    const body = 'Hello from node:http';
+    const peer = http.createServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) });
+      response.end(body);
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    const { port } = peer.address() as net.AddressInfo;
+    try {
+      const url = `http://127.0.0.1:${port}/`;
+      const response = await callClient(`request("${url}") against node:http`, () => impl.client.request(url));
+      const raw = Buffer.isBuffer(response?.raw) ? response.raw : Buffer.alloc(0);
+      const problem = findProblem(raw, { status: 200, reason: 'OK', headers: { 'Content-Type': 'text/plain' }, body }, true);
+      if (problem) {
+        fail({
+          expected: `node:http answered ${body}; request() should resolve with { raw } holding all of its response.`,
+          problem,
+          received: raw,
+          receivedLabel: 'request() returned in raw',
+        });
+      }
+    } finally {
+      peer.closeAllConnections();
+      await new Promise<void>((resolve) => peer.close(() => resolve()));
     }
   });
 

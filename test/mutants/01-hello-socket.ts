@@ -51,6 +51,13 @@ export const mutants: Mutant[] = [
     caughtBy: ['keeps every byte of a response that arrives in 3 pieces'],
   },
   {
+    name: 'the client never resolves: it waits for a close that it did not ask for',
+    file: 'client.ts',
+    find: "'Connection: close\\r\\n' +",
+    replace: '',
+    caughtBy: ['gets the whole response from a real server (node:http)'],
+  },
+  {
     name: 'the request line ends in \\n instead of \\r\\n',
     file: 'client.ts',
     find: '`GET ${target.path} HTTP/1.1\\r\\n` +',
