@@ -101,7 +101,7 @@ export function checkReport(input: CheckReportInput, paint: Palette): { text: st
     out.push(
       input.next
         ? `Next: chapter ${pad(input.next.number)}, ${input.next.title}. Read ${input.next.chapterDir}/README.md, then run npm run check -- ${input.next.number}`
-        : 'That was the last chapter: your server and client pass the whole course.',
+        : 'That is the last chapter so far: your server and client pass every test there is.',
     );
   } else {
     out.push(paint.bold(`${counts.passed} of ${total} tests pass.`) + ' ' + `Fix the failure${shown.length > 1 ? 's' : ''} above, then run ${input.command} again.`);

@@ -47,9 +47,10 @@ export function helloResponse(): Buffer {
 }
 
 export function handleConnection(socket: net.Socket): void {
-  // TODO(ch01): when the client's first bytes arrive (the socket's 'data' event), write
-  // helloResponse() to the socket and close the connection. Close it with end(), not
-  // destroy(): the lesson's section "Closing without losing the response" says why.
+  // TODO(ch01): when the client's first bytes arrive (socket.once('data', ...): once, as
+  // more pieces of the request may follow), write helloResponse() to the socket and close
+  // the connection. Close it with end(), not destroy(): the lesson's section "Closing
+  // without losing the response" says why.
   throw new Error(
     'TODO(ch01): handleConnection() in chapters/01-hello-socket/server.ts is not written yet. It answers the connection with helloResponse() and closes it.',
   );
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       console.error(`port ${port} on ${host} is already in use: is another server running?`);
-      console.error(`Stop it, or pick another port: PORT=8081 npx tsx <chapter>/server.ts`);
+      console.error(`Stop it, or pick another port: PORT=8081 npx tsx ${path.relative(process.cwd(), fileURLToPath(import.meta.url))}`);
     } else {
       console.error(`could not listen on ${host}:${port}: ${(error as Error).message}`);
     }

@@ -96,7 +96,9 @@ export function request(url: string, options: RequestOptions = {}): Promise<Clie
 async function main(): Promise<void> {
   const url = process.argv[2] ?? 'http://127.0.0.1:8080/';
   try {
-    await request(url, { onData: (chunk) => process.stdout.write(chunk) });
+    const { raw } = await request(url, { onData: (chunk) => process.stdout.write(chunk) });
+    // In a terminal, end on a new line so the prompt does not land after the body.
+    if (process.stdout.isTTY && raw.length > 0 && raw[raw.length - 1] !== 0x0a) process.stdout.write('\n');
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     process.exitCode = 1;

@@ -112,7 +112,7 @@ async function main(): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       console.error(`port ${port} on ${host} is already in use: is another server running?`);
-      console.error(`Stop it, or pick another port: PORT=8081 npx tsx <chapter>/server.ts`);
+      console.error(`Stop it, or pick another port: PORT=8081 npx tsx ${path.relative(process.cwd(), fileURLToPath(import.meta.url))}`);
     } else {
       console.error(`could not listen on ${host}:${port}: ${(error as Error).message}`);
     }

@@ -68,6 +68,11 @@ export interface ExpectedResponse {
   headers?: Record<string, string>;
   /** The exact body. An empty string means no body at all. */
   body?: string | Buffer;
+  /**
+   * The response has no body whatever its Content-Length says: the answer to HEAD, or a
+   * 204 or 304 (RFC 9112 §6.3 rule 1).
+   */
+  noBody?: boolean;
 }
 
 export interface Problem {
@@ -192,6 +197,16 @@ export function findProblem(raw: Buffer, expected: ExpectedResponse, closed: boo
   if (fieldProblem) return fieldProblem;
 
   const rest = raw.subarray(head.bodyAt);
+  if (expected.noBody) {
+    if (closed && rest.length > 0) {
+      return {
+        summary: 'This response has no body, whatever its Content-Length says: nothing comes after the empty line (RFC 9112 §6.3).',
+        at: head.bodyAt,
+        note: 'expected the response to end here',
+      };
+    }
+    return null;
+  }
   const lengths = head.fields.filter((field) => field.name.toLowerCase() === 'content-length');
   let body = rest;
   if (lengths.length > 1) {

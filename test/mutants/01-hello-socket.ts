@@ -44,6 +44,13 @@ export const mutants: Mutant[] = [
     caughtBy: ['closes in stages'],
   },
   {
+    name: "socket.on('data') instead of once: every later piece of the request is answered again",
+    file: 'server.ts',
+    find: "socket.once('data', () => {",
+    replace: "socket.on('data', () => {",
+    caughtBy: ['closes in stages'],
+  },
+  {
     name: 'the client resolves on the first chunk',
     file: 'client.ts',
     find: "socket.on('end', () => resolve({ raw: Buffer.concat(chunks) }));",

@@ -6,7 +6,8 @@
 export interface Mutant {
   /** The mistake, in a learner's words. */
   name: string;
-  file: 'server.ts' | 'client.ts';
+  /** A file of the chapter, e.g. `server.ts` or `protocol.ts`. */
+  file: string;
   /** Text in the reference file, found exactly once, and what replaces it. */
   find: string;
   replace: string;

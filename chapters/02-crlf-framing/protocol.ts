@@ -1,0 +1,204 @@
+// Chapter 02: the HTTP/1.1 message grammar, as pure functions over bytes.
+//
+// Nothing in this file touches a socket: it turns bytes into values and values into bytes,
+// and says precisely what is wrong with bytes it cannot accept. server.ts and client.ts do
+// the I/O. Every rule names the section of RFC 9112 (message syntax) or RFC 9110 (semantics)
+// it comes from.
+//
+// Yours to write: the three functions marked TODO(ch02): parseRequestHead(),
+// serializeResponse() and parseResponseHead(). The rules they follow are written above
+// each one, and the patterns they need (TOKEN, FIELD_VALUE, VERSION, ...) are ready.
+
+/** A request the server cannot serve, with the status code to answer it with. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** Fields the answer must carry, such as Allow on a 405. */
+    readonly headers: Array<[string, string]> = [],
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+// RFC 9110 §5.6.2:
+//   token  = 1*tchar
+//   tchar  = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+//            "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+// RFC 9110 §5.5: field-value = *field-content; field-vchar = VCHAR / obs-text. Inside a
+// value, SP and HTAB may separate visible characters. CR, LF and NUL may never appear.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Header fields: names compared without regard to case (RFC 9110 §5.1), order kept. */
+export class Fields {
+  private readonly lines: Array<[name: string, value: string]> = [];
+
+  append(name: string, value: string): void {
+    this.lines.push([name, value]);
+  }
+
+  /** Every value of the field, in the order received. */
+  getAll(name: string): string[] {
+    const wanted = name.toLowerCase();
+    return this.lines.filter(([field]) => field.toLowerCase() === wanted).map(([, value]) => value);
+  }
+
+  /** The field's values joined with ", " (RFC 9110 §5.3), or undefined if it is absent. */
+  get(name: string): string | undefined {
+    const values = this.getAll(name);
+    return values.length === 0 ? undefined : values.join(', ');
+  }
+
+  has(name: string): boolean {
+    return this.getAll(name).length > 0;
+  }
+
+  /** The field lines as received: names in their original case. */
+  entries(): Array<[string, string]> {
+    return this.lines.map(([name, value]) => [name, value]);
+  }
+}
+
+export interface RequestHead {
+  method: string;
+  /** The request target exactly as sent. */
+  target: string;
+  /** The path of the target, without the query: `/search` for `/search?q=1`. */
+  path: string;
+  /** The query with its `?`, or an empty string. */
+  query: string;
+  /** `HTTP/1.1` or `HTTP/1.0`: the version the client speaks. */
+  version: string;
+  headers: Fields;
+}
+
+// RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT, HTTP-name = %s"HTTP"
+// (case-sensitive).
+const VERSION = /^HTTP\/(\d)\.(\d)$/;
+
+// RFC 9112 §3.2: origin-form = absolute-path [ "?" query ]. Its characters are those of a
+// URI (RFC 3986): no spaces, no controls, no bytes above 0x7e (those must be %-encoded).
+const ORIGIN_FORM = /^\/[\x21-\x7e]*$/;
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[\x21-\x7e]+$/;
+const AUTHORITY_FORM = /^[\x21-\x7e]+:\d+$/;
+
+function fail(status: number, message: string): never {
+  throw new HttpError(status, message);
+}
+
+/**
+ * Parses a request head: the request line and the field lines, without the empty line that
+ * ends them. The bytes are read as latin1, so every byte stays one character and nothing
+ * is silently replaced.
+ *
+ * RFC 9112 §2.1:
+ *   HTTP-message = start-line CRLF *( field-line CRLF ) CRLF [ message-body ]
+ */
+export function parseRequestHead(head: Buffer): RequestHead {
+  // TODO(ch02): read the head as latin1 text and split it into lines at \r\n. Check the
+  // request line (method SP target SP version) and each field line (name ":" OWS value OWS)
+  // by the rules in the lesson, and throw new HttpError(status, why) for each broken rule:
+  // 400 for malformed bytes, 505 for a major version other than 1. Return the parts.
+  throw new Error(
+    `TODO(ch02): parseRequestHead() in chapters/02-crlf-framing/protocol.ts is not written yet. It turns the ${head.length} bytes of a request head into a RequestHead, or throws an HttpError.`,
+  );
+}
+
+export const REASONS: Readonly<Record<number, string>> = {
+  200: 'OK',
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  505: 'HTTP Version Not Supported',
+};
+
+export interface Response {
+  status: number;
+  /** Defaults to the usual phrase for the status (RFC 9110 §15). */
+  reason?: string;
+  /** Field lines to send, in order. Content-Length and Connection are added for you. */
+  headers?: Array<[string, string]>;
+  body?: Buffer | string;
+}
+
+/**
+ * The bytes of a response. Every response goes through here, errors too, so every one has
+ * the same shape: a status line, the fields, a Content-Length that counts the body's bytes
+ * (RFC 9110 §8.6), Connection: close (this server closes after each response, RFC 9112
+ * §9.6), the empty line, and the body, unless `omitBody` says the request was HEAD: a
+ * response to HEAD has the fields a GET would get, and no body (RFC 9110 §9.3.2).
+ */
+export function serializeResponse(response: Response, omitBody = false): Buffer {
+  // TODO(ch02): the status line (with REASONS[status] when no reason is given), the fields
+  // in response.headers, then Content-Length (the body's bytes) and Connection: close, the
+  // empty line, and the body unless omitBody. Every line ends in \r\n.
+  throw new Error(
+    `TODO(ch02): serializeResponse() in chapters/02-crlf-framing/protocol.ts is not written yet. It turns a ${response.status} response into bytes.`,
+  );
+}
+
+/** A plain-text response; error responses use it too, with the reason in the body. */
+export function textResponse(status: number, text: string, headers: Array<[string, string]> = []): Response {
+  return { status, headers: [['Content-Type', 'text/plain'], ...headers], body: text };
+}
+
+// --- The client's side ---------------------------------------------------------------
+
+export interface RequestOptions {
+  method?: string;
+  /** Extra field lines, sent after Host. */
+  headers?: Array<[string, string]>;
+}
+
+/**
+ * The bytes of a request: the request line (RFC 9112 §3), Host (required, §3.2), the
+ * extra fields, Connection: close (we read the response until the server closes, §9.6),
+ * and the empty line.
+ */
+export function buildRequest(target: { path: string; authority: string }, options: RequestOptions = {}): Buffer {
+  const method = options.method ?? 'GET';
+  if (!TOKEN.test(method)) throw new Error(`"${method}" is not a valid method: a method is a token, like GET`);
+  let head = `${method} ${target.path} HTTP/1.1\r\nHost: ${target.authority}\r\n`;
+  for (const [name, value] of options.headers ?? []) {
+    if (!TOKEN.test(name)) throw new Error(`"${name}" is not a valid field name`);
+    if (!FIELD_VALUE.test(value)) throw new Error(`the value of ${name} may not contain CR, LF or NUL`);
+    head += `${name}: ${value}\r\n`;
+  }
+  return Buffer.from(`${head}Connection: close\r\n\r\n`, 'latin1');
+}
+
+export interface ResponseHead {
+  version: string;
+  status: number;
+  /** The reason phrase; may be empty (RFC 9112 §4). */
+  reason: string;
+  headers: Fields;
+}
+
+/** A response the client could not understand. */
+export class ResponseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResponseError';
+  }
+}
+
+// RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
+//              status-code = 3DIGIT
+// Many servers leave out the SP when there is no reason phrase; accepting that is harmless.
+const STATUS_LINE = /^HTTP\/(\d)\.(\d) (\d{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+
+/** Parses a response head (status line and field lines, without the empty line). */
+export function parseResponseHead(head: Buffer): ResponseHead {
+  // TODO(ch02): split the head at \r\n; match the first line against STATUS_LINE (throw a
+  // ResponseError that quotes it if it does not match), and add each field line to a
+  // Fields. The reason phrase may be missing: then it is ''.
+  throw new Error(
+    `TODO(ch02): parseResponseHead() in chapters/02-crlf-framing/protocol.ts is not written yet. It reads the ${head.length} bytes of a response head.`,
+  );
+}
