@@ -24,6 +24,8 @@ function cleanEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 export interface GradeOptions {
+  /** How many vitest workers to run at once (vitest's default: the number of cores). */
+  workers?: number;
   /** Seconds before the whole run is stopped: an endless loop in the code under test blocks
    *  the worker's event loop, and with it every deadline the tests set. Default 60. */
   timeoutSeconds?: number;
@@ -48,7 +50,12 @@ export async function grade(plan: PlanProject[], options: GradeOptions = {}): Pr
       [VITEST, 'run', '--config', path.join(root, 'vitest.config.ts'), '--reporter', path.join(root, 'tools', 'results-reporter.ts')],
       {
         cwd: root,
-        env: cleanEnvironment({ COURSE_PLAN: JSON.stringify(plan), COURSE_RESULTS: resultsFile, FORCE_COLOR: '0' }),
+        env: cleanEnvironment({
+          COURSE_PLAN: JSON.stringify(plan),
+          COURSE_RESULTS: resultsFile,
+          FORCE_COLOR: '0',
+          ...(options.workers ? { COURSE_WORKERS: String(options.workers) } : {}),
+        }),
         stdio: ['ignore', 'pipe', 'pipe'],
         // Its own process group, so a stuck run can be stopped with all its workers (POSIX).
         detached: process.platform !== 'win32',

@@ -8,6 +8,8 @@ export interface PlanProject {
   impl?: string;
   /** Test files, relative to the repository root. */
   tests: string[];
+  /** Run only the tests whose names contain one of these (the rest are skipped). */
+  only?: string[];
 }
 
 export function readPlan(json: string | undefined): PlanProject[] | undefined {

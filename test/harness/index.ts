@@ -5,3 +5,4 @@ export * from './implementation.ts';
 export * from './report.ts';
 export * from './scripted-server.ts';
 export * from './wire.ts';
+export * from './random.ts';
