@@ -9,10 +9,10 @@ export const mutants: Mutant[] = [
     caughtBy: ['counts its bytes, not its characters'],
   },
   {
-    name: 'the body reader takes the whole chunk, next request and all',
+    name: 'the body is everything received after the head, next request and all',
     file: 'protocol.ts',
-    find: 'const take = Math.min(chunk.length, this.missing);',
-    replace: 'const take = chunk.length;',
+    find: 'return { body: Buffer.concat(this.pieces, this.length), rest: chunk.subarray(take) };',
+    replace: 'return { body: Buffer.concat([...this.pieces, chunk.subarray(take)]), rest: Buffer.alloc(0) };',
     caughtBy: ['and not the next request behind it'],
   },
   {
