@@ -235,6 +235,30 @@ describe(`chapter 04 server: routes (${impl.label}/server.ts)`, () => {
     expect(head?.fields.map((field) => field.name.toLowerCase()) ?? [], 'the fields of the 204 to DELETE').not.toContain('content-length');
   });
 
+  it("serves the /data lifecycle to the chapter's own client", async () => {
+    const base = server.url;
+    const call = (what: string, url: string, options?: Parameters<Client['request']>[1]) => callClient(what, () => impl.client.request(url, options));
+    const created = await call('request(POST /data)', `${base}/data`, { method: 'POST', body: 'from the client ✓', headers: [['Content-Type', 'text/plain; charset=utf-8']] });
+    const location = created.headers.get('location');
+    const read = location ? await call(`request(GET ${location})`, `${base}${location}`) : undefined;
+    const replaced = location ? await call(`request(PUT ${location})`, `${base}${location}`, { method: 'PUT', body: 'replaced' }) : undefined;
+    const again = location ? await call(`request(GET ${location})`, `${base}${location}`) : undefined;
+    const removed = location ? await call(`request(DELETE ${location})`, `${base}${location}`, { method: 'DELETE' }) : undefined;
+    const gone = location ? await call(`request(GET ${location})`, `${base}${location}`) : undefined;
+    expect(
+      {
+        created: created.status,
+        location: location?.startsWith('/data/'),
+        read: [read?.status, read?.body.toString('utf8')],
+        replaced: replaced?.status,
+        again: again?.body.toString('utf8'),
+        removed: removed?.status,
+        gone: gone?.status,
+      },
+      "what the chapter's client saw creating, reading, replacing and deleting /data",
+    ).toEqual({ created: 201, location: true, read: [200, 'from the client ✓'], replaced: 204, again: 'replaced', removed: 204, gone: 404 });
+  });
+
   it('serves the /data lifecycle to fetch() as well', async () => {
     const base = server.url;
     const created = await fetch(`${base}/data`, { method: 'POST', body: 'from fetch ✓', headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
