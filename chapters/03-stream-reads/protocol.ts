@@ -90,7 +90,7 @@ function fail(status: number, message: string): never {
 }
 
 /** The most bytes a head may take, from its first byte to the end of the empty line. */
-export const MAX_HEAD_BYTES = 16 * 1024; // what Node allows; nginx reads 1 KiB, then up to 8 KiB a line
+export const MAX_HEAD_BYTES = 16 * 1024; // what Node allows; nginx allows 8 KiB a line, 32 KiB in all
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
 
@@ -109,25 +109,30 @@ export interface HeadParts {
  * Two things keep it cheap whatever the peer does. It searches only the bytes it has not
  * searched before (less three, for a CRLFCRLF split across reads), so a head that arrives
  * one byte at a time costs time in proportion to its length, not to its length squared. And
- * it refuses to hold more than MAX_HEAD_BYTES: a peer that never sends the empty line gets
- * a 431 (RFC 6585 §5), not our memory.
+ * once MAX_HEAD_BYTES have come without an end it refuses the head: a peer that never sends
+ * the empty line gets a 431 (RFC 6585 §5), and holds at most the limit plus one read of
+ * our memory.
  */
 export class HeadReader {
   private buffer = Buffer.alloc(256);
   private length = 0;
-  /** Bytes before this offset are known not to start a CRLFCRLF. */
+  /** Where the head starts: after the empty lines, if any, that came before it. */
+  private start = 0;
+  /** Where the next search begins: no CRLFCRLF starts before this offset. */
   private searched = 0;
+  /** Set once the limit is passed: a reader that refused a head refuses all that follows. */
+  private failed: HttpError | undefined;
 
   constructor(private readonly limit = MAX_HEAD_BYTES) {}
 
   /** Adds a chunk; returns the head and the rest once the head is complete, else null. */
   push(chunk: Buffer): HeadParts | null {
-    // TODO(ch03): append the chunk (this.append), then look for CRLF_CRLF, starting where
-    // the last search stopped (less 3 bytes: the four may be split across chunks). Found:
-    // return the head (without the empty line, and without any empty lines before the
-    // request line) and the rest, and reset for the next head. Not found: remember how far
-    // you searched and return null, or throw an HttpError(431) once this.limit bytes have
-    // come without an end.
+    // TODO(ch03): append the chunk (this.append) and move this.start past any empty lines
+    // (\r\n) before the head. Look for CRLF_CRLF from this.searched. Found: return the head
+    // (from this.start to the empty line) and the rest, and reset for the next head. Not
+    // found: if this.limit bytes have come, throw an HttpError(431) (and keep throwing it,
+    // this.failed); else set this.searched to 3 bytes before the end (a CRLFCRLF may be
+    // split across chunks) and return null.
     throw new Error(
       `TODO(ch03): HeadReader.push() in chapters/03-stream-reads/protocol.ts is not written yet. It collects the ${chunk.length} new bytes until a whole head has arrived.`,
     );

@@ -91,7 +91,7 @@ function fail(status: number, message: string): never {
 }
 
 /** The most bytes a head may take, from its first byte to the end of the empty line. */
-export const MAX_HEAD_BYTES = 16 * 1024; // what Node allows; nginx reads 1 KiB, then up to 8 KiB a line
+export const MAX_HEAD_BYTES = 16 * 1024; // what Node allows; nginx allows 8 KiB a line, 32 KiB in all
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
 
@@ -110,37 +110,47 @@ export interface HeadParts {
  * Two things keep it cheap whatever the peer does. It searches only the bytes it has not
  * searched before (less three, for a CRLFCRLF split across reads), so a head that arrives
  * one byte at a time costs time in proportion to its length, not to its length squared. And
- * it refuses to hold more than MAX_HEAD_BYTES: a peer that never sends the empty line gets
- * a 431 (RFC 6585 §5), not our memory.
+ * once MAX_HEAD_BYTES have come without an end it refuses the head: a peer that never sends
+ * the empty line gets a 431 (RFC 6585 §5), and holds at most the limit plus one read of
+ * our memory.
  */
 export class HeadReader {
   private buffer = Buffer.alloc(256);
   private length = 0;
-  /** Bytes before this offset are known not to start a CRLFCRLF. */
+  /** Where the head starts: after the empty lines, if any, that came before it. */
+  private start = 0;
+  /** Where the next search begins: no CRLFCRLF starts before this offset. */
   private searched = 0;
+  /** Set once the limit is passed: a reader that refused a head refuses all that follows. */
+  private failed: HttpError | undefined;
 
   constructor(private readonly limit = MAX_HEAD_BYTES) {}
 
   /** Adds a chunk; returns the head and the rest once the head is complete, else null. */
   push(chunk: Buffer): HeadParts | null {
+    if (this.failed) throw this.failed;
     this.append(chunk);
     // RFC 9112 §2.2: a server SHOULD ignore empty lines received before the request line.
-    let start = 0;
-    while (start + 1 < this.length && this.buffer[start] === 0x0d && this.buffer[start + 1] === 0x0a) start += 2;
-    const from = Math.max(start, this.searched - 3);
-    const end = this.buffer.subarray(0, this.length).indexOf(CRLF_CRLF, from);
+    // Skipping resumes where it stopped, so it is linear too.
+    while (this.start + 1 < this.length && this.buffer[this.start] === 0x0d && this.buffer[this.start + 1] === 0x0a) {
+      this.start += 2;
+    }
+    const end = this.buffer.subarray(0, this.length).indexOf(CRLF_CRLF, Math.max(this.start, this.searched));
     if (end < 0 || end + 4 > this.limit) {
       // Without an end in sight, any head would be longer than the bytes we already have.
       if (this.length >= this.limit) {
-        throw new HttpError(431, `the head is longer than ${this.limit} bytes`);
+        this.failed = new HttpError(431, `the head is longer than ${this.limit} bytes`);
+        throw this.failed;
       }
-      this.searched = this.length;
+      // The last three bytes may begin a CRLFCRLF that the next chunk completes.
+      this.searched = Math.max(this.start, this.length - 3);
       return null;
     }
     // Copies, so the parts outlive this reader's buffer.
-    const head = Buffer.from(this.buffer.subarray(start, end));
+    const head = Buffer.from(this.buffer.subarray(this.start, end));
     const rest = Buffer.from(this.buffer.subarray(end + 4, this.length));
     this.length = 0;
+    this.start = 0;
     this.searched = 0;
     return { head, rest };
   }

@@ -11,8 +11,8 @@ export const mutants: Mutant[] = [
   {
     name: 'the search resumes where it stopped, missing a CRLFCRLF split across reads',
     file: 'protocol.ts',
-    find: 'const from = Math.max(start, this.searched - 3);',
-    replace: 'const from = Math.max(start, this.searched);',
+    find: 'this.searched = Math.max(this.start, this.length - 3);',
+    replace: 'this.searched = this.length;',
     caughtBy: ['answers GET / the same when it arrives one byte at a time', 'finds the empty line when it is split across reads as \\r\\n\\r | \\n'],
   },
   {
