@@ -24,7 +24,7 @@ import {
   type ServerUnderTest,
 } from './harness/index.ts';
 import { runTs } from '../tools/spawn.ts';
-import { CLOSE, HOST, accepted, answered, fill, get, rejected, type Case } from './cases/requests.ts';
+import { CLOSE, HOST, accepted, answered, fill, get, heads, rejected, type Case } from './cases/requests.ts';
 
 interface Client {
   request(
@@ -85,9 +85,8 @@ describe(`chapter 02 server (${impl.label}/server.ts)`, () => {
     );
   });
 
-  it('answers HEAD of an unknown path 404, without a body', async () => {
-    const result = await exchange(server.port, fill(`HEAD /nope HTTP/1.1\r\n${HOST}${CLOSE}\r\n`, server.port));
-    expectResponse(server, result, { status: 404, noBody: true }, 'HEAD /nope should be answered 404, with no body even though an error response to GET has one.');
+  it.each(heads.slice(2).map((c) => [c.name, c] as const))('answers %s', async (_, testCase) => {
+    await check(testCase, `The answer to a HEAD request never has a body, not even an error answer (RFC 9110 §9.3.2): ${testCase.expect.status}, and nothing after the empty line.`);
   });
 
   it('gives an error response the same shape as any other: Content-Type, a Content-Length that counts the body, Connection: close', async () => {

@@ -79,11 +79,19 @@ export interface RequestHead {
 // (case-sensitive).
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
 
-// RFC 9112 §3.2: origin-form = absolute-path [ "?" query ]. Its characters are those of a
-// URI (RFC 3986): no spaces, no controls, no bytes above 0x7e (those must be %-encoded).
-const ORIGIN_FORM = /^\/[\x21-\x7e]*$/;
-const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[\x21-\x7e]+$/;
-const AUTHORITY_FORM = /^[\x21-\x7e]+:\d+$/;
+// RFC 9112 §3.2: a request target never holds spaces, controls or bytes above 0x7e (those
+// must be %-encoded). RFC 3986 allows fewer still (no ", <, >, \, ^, `, {, |, }), but
+// Node's parser and most servers let those through, and so does this one.
+const VISIBLE = /^[\x21-\x7e]+$/;
+// RFC 9112 §3.2.1: origin-form = absolute-path [ "?" query ]
+// RFC 9112 §3.2.2: absolute-form = absolute-URI; this server knows the http and https
+// schemes. Its path and query are taken as sent, exactly as in the origin-form: cleaning up
+// one form and not the other would make two parsers of one server disagree.
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#]+)([^?#]*)(\?[^#]*)?$/i;
+// RFC 9112 §3.2.3: authority-form = uri-host ":" port, for CONNECT only.
+const AUTHORITY_FORM = /^[^/?#]+:\d+$/;
+// RFC 9110 §7.2: Host = uri-host [ ":" port ]: a name, an IPv4 address or an [IPv6] one.
+const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::\d*)?$/;
 
 function fail(status: number, message: string): never {
   throw new HttpError(status, message);
@@ -101,10 +109,20 @@ export function parseRequestHead(head: Buffer): RequestHead {
   // TODO(ch02): read the head as latin1 text and split it into lines at \r\n. Check the
   // request line (method SP target SP version) and each field line (name ":" OWS value OWS)
   // by the rules in the lesson, and throw new HttpError(status, why) for each broken rule:
-  // 400 for malformed bytes, 505 for a major version other than 1. Return the parts.
+  // 400 for malformed bytes, 505 for a major version other than 1. The target is an
+  // origin-form (/path?query) or an absolute-form (http://host/path, use its path); CONNECT
+  // may name host:port. Check Host too. Return the parts.
   throw new Error(
     `TODO(ch02): parseRequestHead() in chapters/02-crlf-framing/protocol.ts is not written yet. It turns the ${head.length} bytes of a request head into a RequestHead, or throws an HttpError.`,
   );
+}
+
+/**
+ * Whether a head asks for HEAD, read from its first bytes: the answer to a HEAD has no body
+ * (RFC 9110 §9.3.2), error answers too, even when the rest of the head cannot be parsed.
+ */
+export function asksForHead(head: Buffer): boolean {
+  return head.subarray(0, 5).toString('latin1') === 'HEAD ';
 }
 
 export const REASONS: Readonly<Record<number, string>> = {

@@ -15,7 +15,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HttpError, parseRequestHead, serializeResponse, textResponse, type RequestHead, type Response } from './protocol.ts';
+import { HttpError, asksForHead, parseRequestHead, serializeResponse, textResponse, type RequestHead, type Response } from './protocol.ts';
 
 export interface ServerOptions {
   /** Interface to listen on. */
@@ -72,17 +72,16 @@ export function route(request: RequestHead): Response {
  * HttpError answers with its status, anything else is a bug in the server and answers 500.
  */
 export function answer(bytes: Buffer, onError: (error: unknown) => void): Buffer {
-  let request: RequestHead | undefined;
+  // RFC 9112 §2.2: a server SHOULD ignore empty lines received before the request line.
+  let start = 0;
+  while (bytes[start] === 0x0d && bytes[start + 1] === 0x0a) start += 2;
   try {
-    // RFC 9112 §2.2: a server SHOULD ignore empty lines received before the request line.
-    let start = 0;
-    while (bytes[start] === 0x0d && bytes[start + 1] === 0x0a) start += 2;
     const end = bytes.indexOf('\r\n\r\n', start);
     if (end < 0) throw new HttpError(400, 'the head did not end (with an empty line) in the first read');
-    request = parseRequestHead(bytes.subarray(start, end));
+    const request = parseRequestHead(bytes.subarray(start, end));
     return serializeResponse(route(request), request.method === 'HEAD');
   } catch (error) {
-    const omitBody = request?.method === 'HEAD';
+    const omitBody = asksForHead(bytes.subarray(start));
     if (error instanceof HttpError) {
       return serializeResponse(textResponse(error.status, `${error.message}\n`, error.headers), omitBody);
     }

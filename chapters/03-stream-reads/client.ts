@@ -40,6 +40,8 @@ export interface RequestOptions {
 export interface ClientResponse {
   /** Every byte the server sent, in order. */
   raw: Buffer;
+  /** The version the server speaks, e.g. `HTTP/1.1`. */
+  version: string;
   status: number;
   reason: string;
   /** Look fields up by name in any case: `headers.get('content-type')`. */
@@ -131,7 +133,7 @@ export function request(url: string, options: RequestOptions = {}): Promise<Clie
       }
       try {
         const parsed = parseResponseHead(head.head);
-        resolve({ raw, status: parsed.status, reason: parsed.reason, headers: parsed.headers, body: Buffer.concat(body) });
+        resolve({ raw, version: parsed.version, status: parsed.status, reason: parsed.reason, headers: parsed.headers, body: Buffer.concat(body) });
       } catch (error) {
         fail(error);
       }
@@ -210,7 +212,7 @@ async function main(): Promise<void> {
       console.log(showRaw(response.raw, '< '));
       return;
     }
-    console.log(`HTTP/1.1 ${response.status} ${response.reason}`);
+    console.log(`${response.version} ${response.status} ${response.reason}`.trimEnd());
     for (const [name, value] of response.headers.entries()) console.log(`${name}: ${value}`);
     console.log('');
     process.stdout.write(response.body);

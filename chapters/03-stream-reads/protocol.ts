@@ -79,11 +79,19 @@ export interface RequestHead {
 // (case-sensitive).
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
 
-// RFC 9112 §3.2: origin-form = absolute-path [ "?" query ]. Its characters are those of a
-// URI (RFC 3986): no spaces, no controls, no bytes above 0x7e (those must be %-encoded).
-const ORIGIN_FORM = /^\/[\x21-\x7e]*$/;
-const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[\x21-\x7e]+$/;
-const AUTHORITY_FORM = /^[\x21-\x7e]+:\d+$/;
+// RFC 9112 §3.2: a request target never holds spaces, controls or bytes above 0x7e (those
+// must be %-encoded). RFC 3986 allows fewer still (no ", <, >, \, ^, `, {, |, }), but
+// Node's parser and most servers let those through, and so does this one.
+const VISIBLE = /^[\x21-\x7e]+$/;
+// RFC 9112 §3.2.1: origin-form = absolute-path [ "?" query ]
+// RFC 9112 §3.2.2: absolute-form = absolute-URI; this server knows the http and https
+// schemes. Its path and query are taken as sent, exactly as in the origin-form: cleaning up
+// one form and not the other would make two parsers of one server disagree.
+const ABSOLUTE_FORM = /^https?:\/\/([^/?#]+)([^?#]*)(\?[^#]*)?$/i;
+// RFC 9112 §3.2.3: authority-form = uri-host ":" port, for CONNECT only.
+const AUTHORITY_FORM = /^[^/?#]+:\d+$/;
+// RFC 9110 §7.2: Host = uri-host [ ":" port ]: a name, an IPv4 address or an [IPv6] one.
+const HOST_VALUE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::\d*)?$/;
 
 function fail(status: number, message: string): never {
   throw new HttpError(status, message);
@@ -181,22 +189,23 @@ export function parseRequestHead(head: Buffer): RequestHead {
   // is answered as the highest 1.x we know (RFC 9110 §6.2).
   if (versionMatch[1] !== '1') fail(505, `HTTP/${versionMatch[1]}.x is not supported; this server speaks HTTP/1.1`);
 
+  if (!VISIBLE.test(target)) fail(400, 'the request target holds a byte that must be %-encoded (RFC 9112 §3.2)');
   let path: string;
   let query = '';
-  if (ORIGIN_FORM.test(target)) {
+  const absolute = ABSOLUTE_FORM.exec(target);
+  if (target.startsWith('/')) {
     const mark = target.indexOf('?');
     path = mark < 0 ? target : target.slice(0, mark);
     query = mark < 0 ? '' : target.slice(mark);
-  } else if (ABSOLUTE_FORM.test(target)) {
+  } else if (absolute && HOST_VALUE.test(absolute[1]!)) {
     // RFC 9112 §3.2.2: a server MUST accept the absolute-form (which proxies send).
-    const url = new URL(target);
-    path = url.pathname;
-    query = url.search;
+    path = absolute[2] || '/';
+    query = absolute[3] ?? '';
   } else if (method === 'CONNECT' && AUTHORITY_FORM.test(target)) {
     // RFC 9112 §3.2.3: authority-form (host:port) is valid only for CONNECT. The request is
     // well-formed; whether CONNECT is served is for routing to say.
     path = '';
-  } else if (target === '*') {
+  } else if (target === '*' && method === 'OPTIONS') {
     // RFC 9112 §3.2.4: asterisk-form is only for a server-wide OPTIONS, which we do not do.
     fail(501, 'server-wide OPTIONS (the target "*") is not implemented');
   } else {
@@ -227,8 +236,17 @@ export function parseRequestHead(head: Buffer): RequestHead {
   const hosts = headers.getAll('host');
   if (versionMatch[2] !== '0' && hosts.length === 0) fail(400, 'an HTTP/1.1 request must have a Host field');
   if (hosts.length > 1) fail(400, 'a request must not have more than one Host field');
+  if (hosts.length === 1 && !HOST_VALUE.test(hosts[0]!)) fail(400, `"${hosts[0]}" is not a valid Host (RFC 9110 §7.2)`);
 
   return { method, target, path, query, version: versionMatch[2] === '0' ? 'HTTP/1.0' : 'HTTP/1.1', headers };
+}
+
+/**
+ * Whether a head asks for HEAD, read from its first bytes: the answer to a HEAD has no body
+ * (RFC 9110 §9.3.2), error answers too, even when the rest of the head cannot be parsed.
+ */
+export function asksForHead(head: Buffer): boolean {
+  return head.subarray(0, 5).toString('latin1') === 'HEAD ';
 }
 
 export const REASONS: Readonly<Record<number, string>> = {

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import {
   HeadReader,
   HttpError,
+  asksForHead,
   parseRequestHead,
   serializeResponse,
   textResponse,
@@ -84,12 +85,11 @@ export function route(request: RequestHead): Response {
 
 /** The answer to a complete request head (without its empty line). */
 export function answer(head: Buffer, onError: (error: unknown) => void): Buffer {
-  let request: RequestHead | undefined;
   try {
-    request = parseRequestHead(head);
+    const request = parseRequestHead(head);
     return serializeResponse(route(request), request.method === 'HEAD');
   } catch (error) {
-    return failure(error, onError, request?.method === 'HEAD');
+    return failure(error, onError, asksForHead(head));
   }
 }
 

@@ -28,6 +28,8 @@ export interface RequestOptions {
 export interface ClientResponse {
   /** Every byte the server sent, in order. */
   raw: Buffer;
+  /** The version the server speaks, e.g. `HTTP/1.1`. */
+  version: string;
   status: number;
   reason: string;
   /** Look fields up by name in any case: `headers.get('content-type')`. */
@@ -76,7 +78,7 @@ export function parseResponse(raw: Buffer): ClientResponse {
     );
   }
   const head = parseResponseHead(raw.subarray(0, end));
-  return { raw, status: head.status, reason: head.reason, headers: head.headers, body: raw.subarray(end + 4) };
+  return { raw, version: head.version, status: head.status, reason: head.reason, headers: head.headers, body: raw.subarray(end + 4) };
 }
 
 export function request(url: string, options: RequestOptions = {}): Promise<ClientResponse> {
@@ -181,7 +183,7 @@ async function main(): Promise<void> {
       console.log(showRaw(response.raw, '< '));
       return;
     }
-    console.log(`HTTP/1.1 ${response.status} ${response.reason}`);
+    console.log(`${response.version} ${response.status} ${response.reason}`.trimEnd());
     for (const [name, value] of response.headers.entries()) console.log(`${name}: ${value}`);
     console.log('');
     process.stdout.write(response.body);

@@ -42,6 +42,8 @@ export interface RequestOptions {
 export interface ClientResponse {
   /** Every byte the server sent, in order. */
   raw: Buffer;
+  /** The version the server speaks, e.g. `HTTP/1.1`. */
+  version: string;
   status: number;
   reason: string;
   /** Look fields up by name in any case: `headers.get('content-type')`. */
@@ -93,7 +95,7 @@ export function request(url: string, options: RequestOptions = {}): Promise<Clie
     const method = options.method ?? 'GET';
     const chunks: Buffer[] = [];
     const heads = new HeadReader();
-    let head: { status: number; reason: string; headers: Fields } | undefined;
+    let head: { version: string; status: number; reason: string; headers: Fields } | undefined;
     // Set once the head is in: a reader for exactly N bytes, or until the server closes.
     let body: BodyReader | 'until-close' | undefined;
     const untilClose: Buffer[] = [];
@@ -109,7 +111,7 @@ export function request(url: string, options: RequestOptions = {}): Promise<Clie
     };
     const finish = (bodyBytes: Buffer): void => {
       settled = true;
-      resolve({ raw: Buffer.concat(chunks), status: head!.status, reason: head!.reason, headers: head!.headers, body: bodyBytes });
+      resolve({ raw: Buffer.concat(chunks), version: head!.version, status: head!.status, reason: head!.reason, headers: head!.headers, body: bodyBytes });
       // We have all we asked for; the server closes too, as we said Connection: close.
       socket.end();
     };
@@ -276,7 +278,7 @@ async function main(): Promise<void> {
       console.log(showRaw(response.raw, '< '));
       return;
     }
-    console.log(`HTTP/1.1 ${response.status} ${response.reason}`);
+    console.log(`${response.version} ${response.status} ${response.reason}`.trimEnd());
     for (const [name, value] of response.headers.entries()) console.log(`${name}: ${value}`);
     console.log('');
     process.stdout.write(response.body);

@@ -17,6 +17,7 @@ import {
   CONTINUE,
   HeadReader,
   HttpError,
+  asksForHead,
   parseRequestHead,
   requestBodyLength,
   serializeResponse,
@@ -197,6 +198,7 @@ function expectsContinue(request: RequestHead): boolean {
  */
 export function connection(routes: Resource[], onError: (error: unknown) => void, sendContinue: () => void) {
   const heads = new HeadReader();
+  let head: Buffer | undefined;
   let request: RequestHead | undefined;
   let body: BodyReader | undefined;
   return function respond(chunk: Buffer): Buffer | null {
@@ -204,7 +206,8 @@ export function connection(routes: Resource[], onError: (error: unknown) => void
       if (!request || !body) {
         const parts = heads.push(chunk);
         if (!parts) return null; // not the whole head yet
-        request = parseRequestHead(parts.head);
+        head = parts.head;
+        request = parseRequestHead(head);
         // Decided from the head alone: a body too large is refused before it is read.
         body = new BodyReader(requestBodyLength(request.headers));
         if (expectsContinue(request) && body.length > 0 && parts.rest.length === 0) sendContinue();
@@ -215,7 +218,7 @@ export function connection(routes: Resource[], onError: (error: unknown) => void
       // Bytes after the body (parts.rest) would be the next request; this server answers one.
       return serializeResponse(route(routes, { ...request, body: parts.body }), request.method === 'HEAD');
     } catch (error) {
-      return failure(error, onError, request?.method === 'HEAD');
+      return failure(error, onError, head !== undefined && asksForHead(head));
     }
   };
 }

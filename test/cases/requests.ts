@@ -49,6 +49,11 @@ export const answered: Case[] = [
   { name: 'CONNECT, which asks a proxy for a tunnel: 501', request: `CONNECT {host} HTTP/1.1\r\n${HOST}${CLOSE}\r\n`, expect: status(501) },
   { name: 'HTTP/2.0: 505', request: `GET / HTTP/2.0\r\n${HOST}${CLOSE}\r\n`, expect: status(505) },
   { name: 'HTTP/0.9: 505', request: `GET / HTTP/0.9\r\n${HOST}${CLOSE}\r\n`, expect: status(505) },
+  {
+    name: 'an absolute-form target, taken as sent: /a/../hello is not /hello: 404',
+    request: get('http://{host}/a/../hello'),
+    expect: status(404),
+  },
 ];
 
 export const rejected: Case[] = [
@@ -75,6 +80,9 @@ export const rejected: Case[] = [
   ['a NUL byte in a field value', 'GET / HTTP/1.1\r\nHost: {host}\r\nX-A: b\x00c\r\n\r\n'],
   ['HTTP/1.1 without Host (RFC 9112 §3.2)', 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n'],
   ['two Host fields (RFC 9112 §3.2)', 'GET / HTTP/1.1\r\nHost: {host}\r\nHost: example.com\r\n\r\n'],
+  ['a Host value with a space in it (RFC 9112 §3.2)', 'GET / HTTP/1.1\r\nHost: exa mple.com\r\n\r\n'],
+  ['an absolute-form target with a broken authority', 'GET http://[ HTTP/1.1\r\nHost: {host}\r\n\r\n'],
+  ['the asterisk target with GET (only OPTIONS may use it, RFC 9112 §3.2.4)', 'GET * HTTP/1.1\r\nHost: {host}\r\n\r\n'],
 ].map(([name, request]) => ({ name: name!, request: request!, expect: status(400) }));
 
 export const fill = (request: string, port: number): Buffer =>
@@ -85,4 +93,6 @@ export const heads: Case[] = [
   { name: 'HEAD /', request: `HEAD / HTTP/1.1\r\n${HOST}${CLOSE}\r\n`, expect: { ...hello, body: undefined, noBody: true } },
   { name: 'HEAD /hello', request: `HEAD /hello HTTP/1.1\r\n${HOST}${CLOSE}\r\n`, expect: { ...helloServer, body: undefined, noBody: true } },
   { name: 'HEAD /nope', request: `HEAD /nope HTTP/1.1\r\n${HOST}${CLOSE}\r\n`, expect: { status: 404, noBody: true } },
+  { name: 'HEAD in HTTP/2.0, whose 505 has no body either', request: `HEAD / HTTP/2.0\r\n${HOST}${CLOSE}\r\n`, expect: { status: 505, noBody: true } },
+  { name: 'HEAD without Host, whose 400 has no body either', request: `HEAD / HTTP/1.1\r\n${CLOSE}\r\n`, expect: { status: 400, noBody: true } },
 ];
