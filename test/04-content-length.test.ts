@@ -111,6 +111,12 @@ describe.concurrent(`chapter 04 server: bodies (${impl.label}/server.ts)`, () =>
     expectResponse(server, result, echoed(body), 'A body of exactly 1 MiB is within the limit: it should be echoed.');
   });
 
+  it('answers 400 and closes when chunked is not the last transfer coding (RFC 9112 §6.3 rule 4)', async () => {
+    const bytes = `POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nTransfer-Encoding: gzip\r\n\r\nhello`;
+    const result = await exchange(server.port, bytes);
+    expectResponse(server, result, status(400), 'Transfer-Encoding: gzip leaves the end of the body unknown: 400, and a close.');
+  });
+
   it('answers 413 to a Content-Length over 1 MiB at once, before any of the body is sent', async () => {
     const head = `POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Length: ${MAX_BODY_BYTES + 1}\r\n\r\n`;
     const result = await exchange(server.port, head);
@@ -340,6 +346,11 @@ describe(`chapter 04 client (${impl.label}/client.ts)`, () => {
       await connection.send(response);
     }, (url) => impl.client.request(url, { method }));
     expect(result.body?.length, 'the body length request() returned').toBe(0);
+  });
+
+  it('skips an interim 100 Continue and returns the final response (RFC 9110 §15.2)', async () => {
+    const { result } = await run(['HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal'], (url) => impl.client.request(url));
+    expect({ status: result.status, body: result.body?.toString() }, 'what request() returned after a 100 Continue and a 200').toEqual({ status: 200, body: 'final' });
   });
 
   it('reads a body split into pieces', async () => {

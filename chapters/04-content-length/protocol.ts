@@ -330,7 +330,8 @@ const DIGITS = /^\d+$/;
  *   - Transfer-Encoding and Content-Length together: rule 3 lets a server reject this, and
  *     it must: two framings are how a request is smuggled past a proxy that reads the other
  *     one (§6.1, §11.2). 400.
- *   - Transfer-Encoding alone: rule 4. Chapter 06 decodes chunked; until then, 501 (§6.1).
+ *   - Transfer-Encoding alone: rule 4. If chunked is not the last coding, 400. Chapter 06
+ *     decodes chunked; until then, 501 (§6.1).
  *   - Content-Length: rule 5. Exactly one field, of digits only; anything else (a sign,
  *     hex, a list, spaces inside, two fields, even two equal ones) is 400. The digits are
  *     checked before they become a number, so no value can overflow into a small one.
@@ -340,7 +341,7 @@ const DIGITS = /^\d+$/;
  */
 export function requestBodyLength(headers: Fields): number {
   // TODO(ch04): apply the rules above, in that order: Transfer-Encoding (400 with
-  // Content-Length, else 501), then Content-Length (exactly one field, DIGITS only, not too
+  // Content-Length or when chunked is not its last coding, else 501), then Content-Length (exactly one field, DIGITS only, not too
   // many digits: else 400; over MAX_BODY_BYTES: 413), else 0. Throw an HttpError for each.
   throw new Error(
     `TODO(ch04): requestBodyLength() in chapters/04-content-length/protocol.ts is not written yet. It decides how many body bytes follow a head with ${headers.entries().length} fields.`,

@@ -133,12 +133,23 @@ export function request(url: string, options: RequestOptions = {}): Promise<Clie
         return;
       }
       try {
-        const parts = heads.push(chunk);
-        if (!parts) return; // not the whole head yet
-        head = parseResponseHead(parts.head);
-        const length = responseBodyLength(method, head.status, head.headers);
-        body = length === 'until-close' ? length : new BodyReader(length);
-        feedBody(parts.rest);
+        let pending = chunk;
+        for (;;) {
+          const parts = heads.push(pending);
+          if (!parts) return; // not the whole head yet
+          const parsed = parseResponseHead(parts.head);
+          // RFC 9110 §15.2: a 1xx (100 Continue, 103 Early Hints) is an interim response;
+          // the final one follows on the same connection.
+          if (parsed.status < 200) {
+            pending = parts.rest;
+            continue;
+          }
+          head = parsed;
+          const length = responseBodyLength(method, head.status, head.headers);
+          body = length === 'until-close' ? length : new BodyReader(length);
+          feedBody(parts.rest);
+          return;
+        }
       } catch (error) {
         const tooLong = error instanceof HttpError && error.status === 431;
         fail(tooLong ? new ResponseError(`the response head is longer than this client accepts (${MAX_HEAD_BYTES} bytes)`) : error);

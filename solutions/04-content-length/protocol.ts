@@ -327,7 +327,8 @@ const DIGITS = /^\d+$/;
  *   - Transfer-Encoding and Content-Length together: rule 3 lets a server reject this, and
  *     it must: two framings are how a request is smuggled past a proxy that reads the other
  *     one (§6.1, §11.2). 400.
- *   - Transfer-Encoding alone: rule 4. Chapter 06 decodes chunked; until then, 501 (§6.1).
+ *   - Transfer-Encoding alone: rule 4. If chunked is not the last coding, 400. Chapter 06
+ *     decodes chunked; until then, 501 (§6.1).
  *   - Content-Length: rule 5. Exactly one field, of digits only; anything else (a sign,
  *     hex, a list, spaces inside, two fields, even two equal ones) is 400. The digits are
  *     checked before they become a number, so no value can overflow into a small one.
@@ -339,6 +340,11 @@ export function requestBodyLength(headers: Fields): number {
   if (headers.has('transfer-encoding')) {
     if (headers.has('content-length')) {
       throw new HttpError(400, 'Content-Length and Transfer-Encoding together: which one frames the body?');
+    }
+    // Rule 4: when chunked is not the last coding, nothing says where the body ends.
+    const codings = headers.getAll('transfer-encoding').flatMap((value) => value.split(','));
+    if (codings.at(-1)?.trim().toLowerCase() !== 'chunked') {
+      throw new HttpError(400, 'Transfer-Encoding must end with chunked, or the body has no end');
     }
     throw new HttpError(501, 'Transfer-Encoding is not implemented here yet (chapter 06 decodes chunked bodies)');
   }
@@ -473,7 +479,9 @@ export function responseBodyLength(method: string, status: number, headers: Fiel
   if (headers.has('transfer-encoding')) {
     throw new ResponseError('the response uses Transfer-Encoding, which this client cannot decode yet (chapter 06)');
   }
-  const values = headers.getAll('content-length');
+  // Repeated fields and a list in one field are the same thing (RFC 9110 §5.3); rule 5 lets
+  // a recipient accept identical values, which a client may do.
+  const values = headers.getAll('content-length').flatMap((value) => value.split(',')).map((value) => value.trim());
   if (values.length === 0) return 'until-close';
   if (new Set(values).size > 1 || !DIGITS.test(values[0]!) || values[0]!.replace(/^0+(?=\d)/, '').length > 15) {
     throw new ResponseError(`invalid Content-Length in the response: ${values.map((value) => `"${value}"`).join(', ')}`);

@@ -20,7 +20,7 @@ export const mutants: Mutant[] = [
     file: 'protocol.ts',
     find: 'if (!DIGITS.test(value)) throw new HttpError(400, `Content-Length must be digits only, not "${value}"`);',
     replace: 'if (Number.isNaN(parseInt(value, 10))) throw new HttpError(400, `Content-Length must be digits only, not "${value}"`);',
-    caughtBy: ['for a plus sign', 'for a decimal point', 'for a space inside', 'for a list of two values'],
+    caughtBy: ['for a plus sign', 'for hexadecimal', 'for a decimal point', 'for a space inside', 'for a list of two values'],
   },
   {
     name: 'the first of two Content-Length fields is believed',
