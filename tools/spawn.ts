@@ -21,14 +21,15 @@ export interface Running {
   finished: Promise<Finished>;
 }
 
-/** Runs `file` (relative to the repository) with tsx, as `npx tsx file args` would. */
-export function runTs(file: string, args: string[] = [], env: Record<string, string> = {}): Running {
+/** Runs `file` (relative to the repository) with tsx, as `npx tsx file args` would; `input` goes to its stdin. */
+export function runTs(file: string, args: string[] = [], env: Record<string, string> = {}, input?: string): Running {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST') && key !== 'COURSE_IMPL'));
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, file), ...args], {
     cwd: ROOT,
     env: { ...clean, NO_COLOR: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
   let wake: () => void = () => {};

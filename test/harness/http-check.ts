@@ -60,6 +60,29 @@ export function contentLengthResponseEnd(raw: Buffer): number | null {
   return raw.length >= end ? end : null;
 }
 
+/**
+ * Where the request that starts at `from` ends (its head, and a body of Content-Length
+ * bytes), or null while it is incomplete. For scripted servers that read several requests.
+ */
+export function requestEnd(raw: Buffer, from = 0): number | null {
+  const head = readHead(raw.subarray(from));
+  if (!head) return null;
+  const [length = '0'] = fieldValues(head, 'content-length');
+  const end = from + head.bodyAt + Number(length);
+  return raw.length >= end ? end : null;
+}
+
+/** Splits `raw` into the complete Content-Length-framed responses at its start. */
+export function splitResponses(raw: Buffer): Buffer[] {
+  const responses: Buffer[] = [];
+  let rest = raw;
+  for (let end = contentLengthResponseEnd(rest); end !== null; end = contentLengthResponseEnd(rest)) {
+    responses.push(rest.subarray(0, end));
+    rest = rest.subarray(end);
+  }
+  return responses;
+}
+
 export interface ExpectedResponse {
   status: number;
   /** The exact reason phrase; leave out to accept any. */

@@ -3,6 +3,7 @@
 
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { requestEnd } from './http-check.ts';
 import { Wakeup } from './wakeup.ts';
 import { READ_TIMEOUT_MS } from './wire.ts';
 
@@ -36,6 +37,20 @@ export class ScriptedConnection {
   /** Waits until `until` holds for what the client sent; false if the client stopped or time ran out. */
   waitFor(until: (received: Buffer) => boolean, timeoutMs = READ_TIMEOUT_MS): Promise<boolean> {
     return this.changed.until(() => (until(this.received) ? true : this.ended ? false : undefined), timeoutMs, false);
+  }
+
+  private consumed = 0;
+
+  /**
+   * Waits for the next complete request on this connection (head and Content-Length body)
+   * and returns its bytes, or null if the client stopped sending or time ran out.
+   */
+  async nextRequest(timeoutMs?: number): Promise<Buffer | null> {
+    if (!(await this.waitFor((received) => requestEnd(received, this.consumed) !== null, timeoutMs))) return null;
+    const end = requestEnd(this.received, this.consumed)!;
+    const request = this.received.subarray(this.consumed, end);
+    this.consumed = end;
+    return request;
   }
 
   /** Waits for a complete request head (up to the blank line). */
