@@ -169,6 +169,34 @@ describe.concurrent(`chapter 05 server (${impl.label}/server.ts)`, () => {
     }
   });
 
+  it('sends 100 Continue in turn: after the answer to the request pipelined before it', async () => {
+    const connection = await RawConnection.open(server.port);
+    try {
+      await connection.send(
+        `${info(server.port)}POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`,
+      );
+      const interim = 'HTTP/1.1 100 Continue\r\n\r\n';
+      await connection.read((raw) => raw.includes(interim));
+      await connection.send('ok');
+      const outcome = await connection.read();
+      const text = connection.bytes.toString('latin1');
+      const first = text.indexOf('HTTP/1.1 200 OK');
+      const interimAt = text.indexOf(interim);
+      if (first !== 0 || interimAt < first || !text.endsWith('\r\n\r\nok')) {
+        fail({
+          expected:
+            'GET /info, then a POST with Expect: 100-continue, in one write: the answer to GET /info comes first, then 100 Continue, then (once the body is sent) the answer to the POST. Responses go out in the order of the requests, interim ones too (RFC 9112 §9.3.2).',
+          sent: connection.sentBytes,
+          received: connection.bytes,
+          outcome,
+          errors: server.errors,
+        });
+      }
+    } finally {
+      connection.close();
+    }
+  });
+
   it('answers a request that says Connection: close, and nothing pipelined after it', async () => {
     const bytes = `GET /hello HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n${info(server.port)}`;
     const result = await exchange(server.port, bytes);

@@ -234,19 +234,15 @@ export interface Fed {
  * after one request are the start of the next (RFC 9112 §9.3.2: pipelining), so one chunk
  * may complete several requests, answered in the order they came.
  */
-export function connection(
-  routes: Resource[],
-  info: ConnectionInfo,
-  onError: (error: unknown) => void,
-  sendContinue: () => void,
-): (chunk: Buffer) => Fed {
+export function connection(routes: Resource[], info: ConnectionInfo, onError: (error: unknown) => void): (chunk: Buffer) => Fed {
   const heads = new HeadReader();
   let head: Buffer | undefined;
   let request: RequestHead | undefined;
   let body: BodyReader | undefined;
   return function feed(chunk: Buffer): Fed {
     // TODO(ch05): loop over the chunk: complete the head (heads.push) and the body
-    // (new BodyReader(requestBodyLength(...)), then push), exactly as chapter 04 did, but
+    // (new BodyReader(requestBodyLength(...)), then push; a CONTINUE for expectsContinue()
+    // goes into responses, in turn), exactly as chapter 04 did, but
     // after each answer go on with the bytes that followed the request (parts.rest): they
     // are the next request. For each answer: info.requests += 1, route(), serializeResponse()
     // with the right Connection option (keepsAlive()); stop with close: true after a
@@ -264,7 +260,7 @@ export function handleConnection(
   onError: (error: unknown) => void,
   idleTimeoutMs: number,
 ): void {
-  const feed = connection(routes, info, onError, () => socket.write(CONTINUE));
+  const feed = connection(routes, info, onError);
   let closing = false;
   const close = (): void => {
     closing = true;

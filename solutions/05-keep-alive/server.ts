@@ -231,12 +231,7 @@ export interface Fed {
  * after one request are the start of the next (RFC 9112 §9.3.2: pipelining), so one chunk
  * may complete several requests, answered in the order they came.
  */
-export function connection(
-  routes: Resource[],
-  info: ConnectionInfo,
-  onError: (error: unknown) => void,
-  sendContinue: () => void,
-): (chunk: Buffer) => Fed {
+export function connection(routes: Resource[], info: ConnectionInfo, onError: (error: unknown) => void): (chunk: Buffer) => Fed {
   const heads = new HeadReader();
   let head: Buffer | undefined;
   let request: RequestHead | undefined;
@@ -253,7 +248,8 @@ export function connection(
           request = parseRequestHead(head);
           // Decided from the head alone: a body too large is refused before it is read.
           body = new BodyReader(requestBodyLength(request.headers));
-          if (expectsContinue(request) && body.length > 0 && parts.rest.length === 0) sendContinue();
+          // The 100 goes out in turn, after the answers to the requests before this one.
+          if (expectsContinue(request) && body.length > 0 && parts.rest.length === 0) responses.push(CONTINUE);
           pending = parts.rest;
         }
         const parts = body.push(pending);
@@ -290,7 +286,7 @@ export function handleConnection(
   onError: (error: unknown) => void,
   idleTimeoutMs: number,
 ): void {
-  const feed = connection(routes, info, onError, () => socket.write(CONTINUE));
+  const feed = connection(routes, info, onError);
   let closing = false;
   const close = (): void => {
     closing = true;

@@ -30,6 +30,13 @@ export const mutants: Mutant[] = [
     caughtBy: ['only the last says Connection: close'],
   },
   {
+    name: '100 Continue jumps ahead of the answers to earlier pipelined requests',
+    file: 'server.ts',
+    find: 'parts.rest.length === 0) responses.push(CONTINUE);',
+    replace: 'parts.rest.length === 0) responses.unshift(CONTINUE);',
+    caughtBy: ['sends 100 Continue in turn'],
+  },
+  {
     name: 'idle connections are never closed',
     file: 'server.ts',
     find: '  socket.setTimeout(idleTimeoutMs, () => (closing ? socket.destroy() : close()));',
