@@ -17,6 +17,7 @@ import {
   firstDifference,
   loadImplementation,
   readHead,
+  rejectionOf,
   reproduce,
   startScriptedServer,
   startServerUnderTest,
@@ -187,18 +188,8 @@ describe(`chapter 02 client (${impl.label}/client.ts)`, () => {
         await connection.send(`${line}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
         connection.end();
       });
-      let error: unknown;
-      try {
-        await Promise.race([
-          impl.client.request(scripted.url('/')),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('still waiting after 2 s')), 2000)),
-        ]);
-      } catch (caught) {
-        error = caught;
-      } finally {
-        await scripted.close();
-      }
-      const message = error instanceof Error ? error.message : String(error);
+      const message = await rejectionOf(() => impl.client.request(scripted.url('/')));
+      await scripted.close();
       expect(message, `request() should reject a response whose status line is "${line}", with a message about the status line`).toMatch(
         /status line/i,
       );

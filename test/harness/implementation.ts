@@ -199,3 +199,25 @@ class ClientTimeout extends Error {
     super(`no result after ${ms} ms`);
   }
 }
+
+/**
+ * What a call that should fail said: its error message, or a sentence saying that it
+ * resolved instead (with what) or had not settled after `timeoutMs`. For expect(...).toMatch.
+ */
+export async function rejectionOf(call: () => Promise<unknown>, timeoutMs = READ_TIMEOUT_MS): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const value = await Promise.race([
+      Promise.resolve().then(call),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`(no answer: still waiting after ${timeoutMs / 1000} s)`)), timeoutMs);
+      }),
+    ]);
+    const body = (value as { body?: unknown } | undefined)?.body;
+    return `(it resolved instead${Buffer.isBuffer(body) ? `, with the body "${body.toString('latin1')}"` : ''})`;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
