@@ -14,6 +14,8 @@ export default defineConfig({
   test: {
     // Each test has its own shorter deadline (2 s per read) so a hang fails with a report;
     // these only catch what slips past those.
+    // Threads start faster than forked processes, and each project (a mutant, say) needs its own.
+    pool: 'threads',
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // Grading mostly waits on sockets and deadlines, not on the CPU: the selftest runs more

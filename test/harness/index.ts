@@ -6,3 +6,4 @@ export * from './report.ts';
 export * from './scripted-server.ts';
 export * from './wire.ts';
 export * from './random.ts';
+export * from './chunked.ts';
