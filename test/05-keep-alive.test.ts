@@ -51,9 +51,14 @@ const required = { server: ['startServer'], client: ['request', 'KeepAliveClient
 const impl = await loadImplementation<ServerContract<{ idleTimeoutMs?: number }>, Client>('05-keep-alive', required);
 
 const complete = (count: number) => (raw: Buffer): boolean => splitResponses(raw).length >= count;
+/** The JSON body of a response, or {} when it has none: the expectation then says what was wanted. */
 const json = (response: Buffer): Record<string, unknown> => {
   const head = readHead(response);
-  return head ? (JSON.parse(response.subarray(head.bodyAt).toString('utf8')) as Record<string, unknown>) : {};
+  try {
+    return head ? (JSON.parse(response.subarray(head.bodyAt).toString('utf8')) as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 };
 const connectionField = (response: Buffer): string | undefined => {
   const head = readHead(response);

@@ -110,6 +110,8 @@ describe.concurrent(`chapter 06 server: chunked requests (${impl.label}/server.t
     ['Content-Length together with Transfer-Encoding (request smuggling)', 'Transfer-Encoding: chunked\r\nContent-Length: 5', '5\r\nhello\r\n0\r\n\r\n', 400],
     ['a coding list whose last item is not chunked', 'Transfer-Encoding: chunked, gzip', '5\r\nhello\r\n0\r\n\r\n', 400],
     ['a coding the server does not implement, before chunked', 'Transfer-Encoding: gzip, chunked', '5\r\nhello\r\n0\r\n\r\n', 501],
+    ['chunked applied twice (RFC 9112 §6.1)', 'Transfer-Encoding: chunked, chunked', '5\r\nhello\r\n0\r\n\r\n', 400],
+    ['a trailer section over 16 KiB', 'Transfer-Encoding: chunked', `5\r\nhello\r\n0\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`, 431],
     ['a chunk size in hex with 0x', 'Transfer-Encoding: chunked', '0x5\r\nhello\r\n0\r\n\r\n', 400],
     ['a chunk size with a plus sign', 'Transfer-Encoding: chunked', '+5\r\nhello\r\n0\r\n\r\n', 400],
     ['an empty chunk size', 'Transfer-Encoding: chunked', '\r\nhello\r\n0\r\n\r\n', 400],
@@ -131,6 +133,9 @@ describe.concurrent(`chapter 06 server: chunked requests (${impl.label}/server.t
   it('refuses Transfer-Encoding in an HTTP/1.0 request, whose framing is faulty (RFC 9112 §6.1)', async () => {
     const result = await exchange(server.port, 'POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
     expectResponse(server, result, status(400), 'HTTP/1.0 knows no chunks: a Transfer-Encoding in an HTTP/1.0 request is answered 400, and the connection closed.');
+    if (result.outcome !== 'closed') {
+      fail({ expected: 'After the 400 the server should close the connection.', received: result.received, outcome: result.outcome, errors: server.errors });
+    }
   });
 });
 

@@ -381,13 +381,13 @@ const DIGITS = /^\d+$/;
  *     one (§6.1, §11.2). 400.
  *   - Transfer-Encoding in an HTTP/1.0 request: its framing is faulty (§6.1). 400.
  *   - Transfer-Encoding: rule 4. If chunked is not the last coding, nothing says where the
- *     body ends: 400. Chunked alone is decoded; any other coding (gzip, ...) is not
+ *     body ends: 400; chunked twice is malformed too (§6.1): 400. Chunked alone is decoded; any other coding (gzip, ...) is not
  *     implemented here: 501 (§6.1). Coding names are case-insensitive (§7).
  *   - Content-Length, or neither: see requestBodyLength().
  */
 export function requestBodyReader(request: RequestHead): BodyReader | ChunkedDecoder {
   // TODO(ch06): without Transfer-Encoding, new BodyReader(requestBodyLength(...)) as in
-  // chapter 05. With it: the rules above, in order (400, 400, 400, 501), each an HttpError;
+  // chapter 05. With it: the rules above, in order (400, 400, 400, 400, 501), each an HttpError;
   // chunked alone: new ChunkedDecoder().
   throw new Error(
     `TODO(ch06): requestBodyReader() in chapters/06-chunked/protocol.ts is not written yet. It chooses how the body of ${request.method} ${request.path} is read.`,

@@ -378,7 +378,7 @@ const DIGITS = /^\d+$/;
  *     one (§6.1, §11.2). 400.
  *   - Transfer-Encoding in an HTTP/1.0 request: its framing is faulty (§6.1). 400.
  *   - Transfer-Encoding: rule 4. If chunked is not the last coding, nothing says where the
- *     body ends: 400. Chunked alone is decoded; any other coding (gzip, ...) is not
+ *     body ends: 400; chunked twice is malformed too (§6.1): 400. Chunked alone is decoded; any other coding (gzip, ...) is not
  *     implemented here: 501 (§6.1). Coding names are case-insensitive (§7).
  *   - Content-Length, or neither: see requestBodyLength().
  */
@@ -394,6 +394,8 @@ export function requestBodyReader(request: RequestHead): BodyReader | ChunkedDec
     .flatMap((value) => value.split(','))
     .map((coding) => coding.trim().toLowerCase());
   if (codings.at(-1) !== 'chunked') throw new HttpError(400, 'Transfer-Encoding must end with chunked, or the body has no end');
+  // §6.1: a sender MUST NOT apply chunked more than once; a list that does is malformed.
+  if (codings.indexOf('chunked') < codings.length - 1) throw new HttpError(400, 'chunked may be applied only once, and last');
   if (codings.length > 1) throw new HttpError(501, `only the chunked transfer coding is implemented, not ${codings.slice(0, -1).join(', ')}`);
   return new ChunkedDecoder();
 }
