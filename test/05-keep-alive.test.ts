@@ -242,7 +242,7 @@ describe(`chapter 05 server, idle connections (${impl.label}/server.ts)`, () => 
       const outcome = await connection.read(undefined, 3000);
       if (answered !== 'complete' || outcome !== 'closed') {
         fail({
-          expected: 'startServer({ idleTimeoutMs: 150 }): after answering, the server keeps the connection open, then closes it once it has been idle for 150 ms (RFC 9112 §9.8).',
+          expected: 'startServer({ idleTimeoutMs: 150 }): after answering, the server keeps the connection open, then closes it once it has been idle for 150 ms (RFC 9112 §9.5).',
           sent: connection.sentBytes,
           received: connection.bytes,
           outcome,

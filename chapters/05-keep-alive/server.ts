@@ -269,9 +269,9 @@ export function handleConnection(
     // reset, which can destroy the last response before the client reads it (RFC 9112 §9.6).
     socket.end();
   };
-  // RFC 9112 §9.8: a server may close an idle connection. Node's timer fires after this
-  // long without a byte either way; a client that does not close its side after our FIN
-  // is cut off the next time it fires.
+  // RFC 9112 §9.5: a server may close a connection that has been idle too long. Node's
+  // timer fires after this long without a byte either way; a client that does not close
+  // its side after our FIN is cut off the next time it fires.
   socket.setTimeout(idleTimeoutMs, () => (closing ? socket.destroy() : close()));
   socket.on('data', (chunk: Buffer) => {
     if (closing) return;

@@ -331,9 +331,9 @@ export function handleConnection(
     // reset, which can destroy the last response before the client reads it (RFC 9112 §9.6).
     socket.end();
   };
-  // RFC 9112 §9.8: a server may close an idle connection. Node's timer fires after this
-  // long without a byte either way; a client that does not close its side after our FIN
-  // is cut off the next time it fires.
+  // RFC 9112 §9.5: a server may close a connection that has been idle too long. Node's
+  // timer fires after this long without a byte either way; a client that does not close
+  // its side after our FIN is cut off the next time it fires.
   socket.setTimeout(idleTimeoutMs, () => (closing ? socket.destroy() : close()));
   // Answers go out one after another, in the order of the requests: a streamed one holds
   // back those behind it until its last chunk is written.
