@@ -56,7 +56,7 @@ export const mutants: Mutant[] = [
     file: 'protocol.ts',
     find: 'Buffer.from(`${data.length.toString(16)}\\r\\n`',
     replace: 'Buffer.from(`${data.length}\\r\\n`',
-    caughtBy: ['streams GET /chunked as chunks', 'uploads a body of unknown length'],
+    caughtBy: ['streams GET /chunked as chunks', 'uploads random data of unknown length'],
   },
   {
     name: 'HTTP/1.0 clients get chunks they cannot read',
@@ -77,6 +77,6 @@ export const mutants: Mutant[] = [
     file: 'client.ts',
     find: '    if (bytes.length > 0 && !socket.destroyed) socket.write(encodeChunk(bytes));',
     replace: '    if (!socket.destroyed) socket.write(encodeChunk(bytes));',
-    caughtBy: ['uploads a body of unknown length'],
+    caughtBy: ['uploads random data of unknown length'],
   },
 ];
