@@ -11,6 +11,7 @@ import {
   callClient,
   escapeBytes,
   exchange,
+  expectClosed,
   expectResponse,
   fail,
   findProblem,
@@ -18,7 +19,6 @@ import {
   loadImplementation,
   readHead,
   rejectionOf,
-  reproduce,
   startScriptedServer,
   startServerUnderTest,
   type ServerContract,
@@ -48,16 +48,7 @@ describe(`chapter 02 server (${impl.label}/server.ts)`, () => {
   async function check(testCase: Case, what: string): Promise<void> {
     const result = await exchange(server.port, fill(testCase.request, server.port));
     expectResponse(server, result, testCase.expect, what);
-    if (result.outcome !== 'closed') {
-      fail({
-        expected: `${what} The server should close the connection after this response.`,
-        sent: result.sent,
-        received: result.received,
-        outcome: result.outcome,
-        errors: server.errors,
-        reproduce: reproduce(impl, result.sent),
-      });
-    }
+    expectClosed(server, result, `${what} The server should close the connection after this response.`);
   }
 
   it.each(accepted.map((c) => [c.name, c] as const))('accepts %s', async (_, testCase) => {

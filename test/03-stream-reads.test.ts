@@ -12,14 +12,13 @@ import {
   SEED,
   callClient,
   exchange,
+  expectClosed,
   expectResponse,
-  fail,
   loadImplementation,
   random,
   randomPieces,
   rejectionOf,
   replay,
-  reproduce,
   startScriptedServer,
   startServerUnderTest,
   type Delivery,
@@ -85,9 +84,7 @@ describe.concurrent(`chapter 03 server (${impl.label}/server.ts)`, () => {
   it('answers 431 and closes when the head is one byte over 16 KiB', async () => {
     const result = await exchange(server.port, headOfSize(MAX_HEAD_BYTES + 1, server.port), { delivery: { pieces: [1000] } });
     expectResponse(server, result, status(431), `A head of ${MAX_HEAD_BYTES + 1} bytes is over the 16 KiB limit: 431 Request Header Fields Too Large (RFC 6585 §5), and a close.`);
-    if (result.outcome !== 'closed') {
-      fail({ expected: 'After the 431 the server should close the connection.', received: result.received, outcome: result.outcome, errors: server.errors });
-    }
+    expectClosed(server, result, 'After the 431 the server should close the connection.');
   });
 
   it('answers 431 to a head that never ends, without waiting for the client to stop', async () => {
@@ -96,9 +93,7 @@ describe.concurrent(`chapter 03 server (${impl.label}/server.ts)`, () => {
     const lines = Buffer.from(`GET / HTTP/1.1\r\n${'X-Junk: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n'.repeat(400)}`, 'latin1');
     const result = await exchange(server.port, lines);
     expectResponse(server, result, status(431), 'A head that passes 16 KiB without an empty line should get 431 at once, and a close.');
-    if (result.outcome !== 'closed') {
-      fail({ expected: 'After the 431 the server should close the connection.', received: result.received, outcome: result.outcome, errors: server.errors });
-    }
+    expectClosed(server, result, 'After the 431 the server should close the connection.');
   });
 
   it('keeps one buffer per connection: 10 clients sending their heads a byte at a time, interleaved, each get their own answer', async () => {

@@ -12,6 +12,7 @@ import {
   contentLengthResponseEnd,
   escapeBytes,
   exchange,
+  expectClosed,
   expectResponse,
   fail,
   firstDifference,
@@ -173,9 +174,7 @@ describe.concurrent(`chapter 04 server: lengths it refuses (${impl.label}/server
     const bytes = `POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n${field}\r\n\r\nhello`;
     const result = await exchange(server.port, bytes);
     expectResponse(server, result, status(400), `"${field.replace('\r\n', '" and "')}" is not a valid body length: 400 Bad Request, then a close, since where the body ends is unknown.`);
-    if (result.outcome !== 'closed') {
-      fail({ expected: 'After the 400 the server should close the connection.', received: result.received, outcome: result.outcome, errors: server.errors });
-    }
+    expectClosed(server, result, 'After the 400 the server should close the connection.');
   });
 });
 

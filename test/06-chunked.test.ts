@@ -15,6 +15,7 @@ import {
   decodeChunked,
   encodeChunked,
   exchange,
+  expectClosed,
   expectResponse,
   fail,
   fieldValues,
@@ -125,17 +126,13 @@ describe.concurrent(`chapter 06 server: chunked requests (${impl.label}/server.t
     const bytes = `POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n${field}\r\n\r\n${body}`;
     const result = await exchange(server.port, bytes, { timeoutMs: 5000 });
     expectResponse(server, result, status(code as number), `A request with ${what}: ${code}, and a close (RFC 9112 §6.1, §6.3, §7.1).`);
-    if (result.outcome !== 'closed') {
-      fail({ expected: `After the ${code} the server should close the connection.`, received: result.received, outcome: result.outcome, errors: server.errors });
-    }
+    expectClosed(server, result, `After the ${code} the server should close the connection.`);
   });
 
   it('refuses Transfer-Encoding in an HTTP/1.0 request, whose framing is faulty (RFC 9112 §6.1)', async () => {
     const result = await exchange(server.port, 'POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
     expectResponse(server, result, status(400), 'HTTP/1.0 knows no chunks: a Transfer-Encoding in an HTTP/1.0 request is answered 400, and the connection closed.');
-    if (result.outcome !== 'closed') {
-      fail({ expected: 'After the 400 the server should close the connection.', received: result.received, outcome: result.outcome, errors: server.errors });
-    }
+    expectClosed(server, result, 'After the 400 the server should close the connection.');
   });
 });
 

@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
+import { courseFrames } from '../test/harness/report.ts';
 
 export interface TestResult {
   project: string;
@@ -33,19 +34,10 @@ interface SerializedError {
   stack?: string;
 }
 
-/** Stack frames in the code under test, relative to the repository: where the learner looks. */
-function framesInCourseCode(stack: string | undefined): string[] {
-  return (stack ?? '')
-    .split('\n')
-    .filter((line) => /^\s+at /.test(line) && /(chapters|solutions|\.course)[\\/]/.test(line))
-    .slice(0, 3)
-    .map((line) => `  ${line.trim().replace(`${process.cwd()}${path.sep}`, '').replace('file://', '')}`);
-}
-
 function describe(error: SerializedError): string {
   const name = error.name && error.name !== 'Error' && error.name !== 'GradingFailure' && error.name !== 'AssertionError' ? `${error.name}: ` : '';
   // A grading report carries its own frames (in its message); other errors get theirs here.
-  const frames = error.name === 'GradingFailure' ? [] : framesInCourseCode(error.stack);
+  const frames = error.name === 'GradingFailure' ? [] : courseFrames(error.stack).map((frame) => `  ${frame}`);
   const message = [`${name}${error.message ?? String(error)}`, ...frames].join('\n');
   const text = error.diff ? `${message}\n\n${error.diff}` : message;
   // Colours are the course command's to choose, not vitest's.

@@ -149,12 +149,10 @@ async function main(): Promise<number> {
   let passed = 0;
   let failed = 0;
   let skippedTotal = 0;
-  const report = (ok: boolean, label: string, details = '', counts = { good: 1, bad: 0 }): void => {
-    if (ok && counts.bad === 0) passed += counts.good;
-    else {
-      passed += counts.good;
-      failed += Math.max(1, counts.bad);
-    }
+  const report = (ok: boolean, label: string, details = '', counts = { good: ok ? 1 : 0, bad: ok ? 0 : 1 }): void => {
+    passed += counts.good;
+    // A group that failed counts at least once, even when no single test is to blame.
+    if (!ok) failed += Math.max(1, counts.bad);
     console.log(`${ok ? paint.green('✓') : paint.red('✗')} ${label}`);
     if (!ok && details) console.log(details.replace(/^/gm, '    '));
   };

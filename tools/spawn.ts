@@ -3,6 +3,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { Wakeup } from '../test/harness/wakeup.ts';
 import { ROOT } from './chapters.ts';
 
 export interface Finished {
@@ -32,15 +33,17 @@ export function runTs(file: string, args: string[] = [], env: Record<string, str
   if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
   let stderr = '';
-  let wake: () => void = () => {};
+  const changed = new Wakeup();
   child.stdout!.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
-    wake();
+    changed.notify();
   });
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let exited = false;
   const finished = new Promise<Finished>((resolve) =>
     child.on('close', (code, signal) => {
-      wake();
+      exited = true;
+      changed.notify();
       resolve({ code, signal, stdout, stderr });
     }),
   );
@@ -50,18 +53,10 @@ export function runTs(file: string, args: string[] = [], env: Record<string, str
     stderr: () => stderr,
     finished,
     async waitFor(pattern, ms = 10_000) {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const match = pattern.exec(stdout);
-        if (match) return match;
-        if (child.exitCode !== null || Date.now() > deadline) {
-          throw new Error(`${file} did not print ${pattern} (within ${ms} ms).\nstdout: ${stdout}\nstderr: ${stderr}`);
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 100);
-        });
-      }
+      // A match, or null once the process has ended without printing one, or time runs out.
+      const match = await changed.until(() => pattern.exec(stdout) ?? (exited ? null : undefined), ms, null);
+      if (!match) throw new Error(`${file} did not print ${pattern} (within ${ms} ms).\nstdout: ${stdout}\nstderr: ${stderr}`);
+      return match;
     },
   };
 }

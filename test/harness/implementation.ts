@@ -165,6 +165,19 @@ export function expectResponse(
   });
 }
 
+/** Fails with a full report unless the server closed the connection after `exchange`. */
+export function expectClosed(server: ServerUnderTest, exchange: Exchange, what: string): void {
+  if (exchange.outcome === 'closed') return;
+  fail({
+    expected: what,
+    sent: exchange.sent,
+    received: exchange.received,
+    outcome: exchange.outcome,
+    errors: server.errors,
+    reproduce: reproduce(server.impl, exchange.sent),
+  });
+}
+
 /**
  * Awaits a call into the learner's client, with a deadline; a rejection or a hang becomes a
  * report that says what the call was and what the scripted server received.

@@ -52,14 +52,22 @@ const OUTCOMES: Record<Outcome, string> = {
   timeout: 'and then nothing more for 2 s, with the connection still open',
 };
 
+/**
+ * The first stack frames that lie in the code under test (a chapter, a solution or a
+ * mutant), with paths from the repository root: where a learner looks for their bug.
+ */
+export function courseFrames(stack: string | undefined): string[] {
+  return (stack ?? '')
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line) && /(chapters|solutions|\.course)[\\/]/.test(line))
+    .slice(0, 3)
+    .map((line) => line.trim().replace(ROOT_PREFIX, ''));
+}
+
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     // A learner's own bug is best shown with where it happened; a TODO stub says it all.
-    const frames = (error.stack ?? '')
-      .split('\n')
-      .filter((line) => /^\s+at /.test(line) && /(chapters|solutions)[\\/]/.test(line))
-      .slice(0, 3)
-      .map((line) => `      ${line.trim().replace(ROOT_PREFIX, '')}`);
+    const frames = courseFrames(error.stack).map((frame) => `      ${frame}`);
     return [`${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`, ...frames].join('\n');
   }
   return String(error);
