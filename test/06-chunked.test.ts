@@ -120,6 +120,7 @@ describe.concurrent(`chapter 06 server: chunked requests (${impl.label}/server.t
     ['a chunk size that is not hex', 'Transfer-Encoding: chunked', 'five\r\nhello\r\n0\r\n\r\n', 400],
     ['chunk data not followed by CRLF (a size that lies)', 'Transfer-Encoding: chunked', '3\r\nhello\r\n0\r\n\r\n', 400],
     ['a bare LF after the chunk size', 'Transfer-Encoding: chunked', '5\nhello\r\n0\r\n\r\n', 400],
+    ['chunk data followed by 20 KiB without a line break (400 at the first wrong byte)', 'Transfer-Encoding: chunked', `3\r\nhello${'x'.repeat(20 * 1024)}`, 400],
     ['chunk extensions over 16 KiB', 'Transfer-Encoding: chunked', `5;x=${'a'.repeat(17 * 1024)}\r\nhello\r\n0\r\n\r\n`, 413],
     ['chunks that add up to more than 1 MiB', 'Transfer-Encoding: chunked', `80000\r\n${'a'.repeat(0x80000)}\r\n80001\r\n`, 413],
   ])('refuses %s, and closes', async (what, field, body, code) => {

@@ -525,6 +525,8 @@ export class ChunkedDecoder {
   private received = 0;
   /** Bytes of chunk data still to come in the current chunk. */
   private remaining = 0;
+  /** How many bytes of the CRLF after chunk data have come (0 or 1). */
+  private endSeen = 0;
   private readonly sizes = new LineReader(MAX_CHUNK_LINE_BYTES, () => new HttpError(413, `a chunk-size line is longer than ${MAX_CHUNK_LINE_BYTES} bytes`));
   private readonly trailerLines = new LineReader(MAX_HEAD_BYTES, () => new HttpError(431, 'the trailer section is too large'));
   private trailerBytes = 0;
@@ -543,8 +545,8 @@ export class ChunkedDecoder {
     // body is complete (return body, trailers and rest). 'size': a line from this.sizes;
     // CHUNK_LINE must match (else 400), at most 13 hex digits (else 400), and the body
     // must stay within this.maxBody (else 413); size 0 goes to 'trailers'. 'data': take up
-    // to this.remaining bytes (into this.pieces, and to this.onData). 'data-end': an empty
-    // line (else 400: the size lied). 'trailers': lines until an empty one, each a field
+    // to this.remaining bytes (into this.pieces, and to this.onData). 'data-end': exactly
+    // CR then LF (this.endSeen counts them; any other byte is a 400: the size lied). 'trailers': lines until an empty one, each a field
     // line for this.trailers, all of them within MAX_HEAD_BYTES (else 431).
     throw new Error(
       `TODO(ch06): ChunkedDecoder.push() in chapters/06-chunked/protocol.ts is not written yet. It decodes a chunked body from pieces of any size (${chunk.length} bytes came).`,

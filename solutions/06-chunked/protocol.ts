@@ -531,6 +531,8 @@ export class ChunkedDecoder {
   private received = 0;
   /** Bytes of chunk data still to come in the current chunk. */
   private remaining = 0;
+  /** How many bytes of the CRLF after chunk data have come (0 or 1). */
+  private endSeen = 0;
   private readonly sizes = new LineReader(MAX_CHUNK_LINE_BYTES, () => new HttpError(413, `a chunk-size line is longer than ${MAX_CHUNK_LINE_BYTES} bytes`));
   private readonly trailerLines = new LineReader(MAX_HEAD_BYTES, () => new HttpError(431, 'the trailer section is too large'));
   private trailerBytes = 0;
@@ -577,12 +579,17 @@ export class ChunkedDecoder {
           break;
         }
         case 'data-end': {
-          // The CRLF after chunk data; may itself arrive one byte at a time.
-          const line = this.sizes.push(pending);
-          if (!line) return null;
-          if (line.line.length > 0) throw new HttpError(400, 'chunk data is not followed by CRLF: the chunk size was wrong');
-          this.state = 'size';
-          pending = line.rest;
+          // Exactly CR, then LF, after chunk data, perhaps one byte per read. Any other byte
+          // means the size lied: refuse it at once, not after reading on to some LF.
+          if (pending.length === 0) return null;
+          if (pending[0] !== (this.endSeen === 0 ? 0x0d : 0x0a)) {
+            throw new HttpError(400, 'chunk data is not followed by CRLF: the chunk size was wrong');
+          }
+          pending = pending.subarray(1);
+          if (++this.endSeen === 2) {
+            this.endSeen = 0;
+            this.state = 'size';
+          }
           break;
         }
         case 'trailers': {

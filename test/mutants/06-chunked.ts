@@ -10,10 +10,12 @@ export const mutants: Mutant[] = [
     caughtBy: ['refuses a bare LF after the chunk size'],
   },
   {
-    name: 'the CRLF after chunk data is not checked, so a size that lies goes unnoticed',
+    name: 'the CRLF after chunk data is not checked: the rest of the line is skipped, so a size that lies goes unnoticed',
     file: 'protocol.ts',
-    find: "          if (line.line.length > 0) throw new HttpError(400, 'chunk data is not followed by CRLF: the chunk size was wrong');",
-    replace: '',
+    find: "          if (pending[0] !== (this.endSeen === 0 ? 0x0d : 0x0a)) {",
+    // The lenient version: whatever comes before the next line break is skipped.
+    replace:
+      "          {\n            const line = this.sizes.push(pending);\n            if (!line) return null;\n            this.state = 'size';\n            pending = line.rest;\n            break;\n          }\n          if (false) {",
     caughtBy: ['refuses chunk data not followed by CRLF'],
   },
   {
