@@ -106,6 +106,8 @@ export interface ServerUnderTest {
   clearErrors(): void;
   impl: Implementation<ServerContract, unknown>;
   close(): Promise<void>;
+  /** The server's graceful stop (chapter 07 on); rejects if the server has none. */
+  shutdown(graceMs?: number): Promise<void>;
 }
 
 /** Starts the implementation's server on 127.0.0.1, on a port the system picks. */
@@ -129,6 +131,11 @@ export async function startServerUnderTest<Options extends object>(
     },
     impl: impl as Implementation<ServerContract, unknown>,
     close: () => running.close(),
+    shutdown: async (graceMs?: number) => {
+      const { shutdown } = running as { shutdown?: (graceMs?: number) => Promise<void> };
+      if (typeof shutdown !== 'function') throw new Error('startServer() must return an object with a shutdown() method (chapter 07)');
+      await shutdown.call(running, graceMs);
+    },
   };
 }
 
