@@ -269,7 +269,7 @@ describe.concurrent(`chapter 07 server (${impl.label}/server.ts)`, () => {
       for (const path of [`/cpu?n=10&fail=${how}`, '/cpu?n=3', `/cpu?n=10&fail=${how}`, '/cpu?n=3']) {
         const connection = await start(own.port, path);
         try {
-          const raw = await answerOf(own, connection, `GET ${path} should be answered.`, path.includes('fail') ? 500 : 200);
+          const raw = await answerOf(own, connection, `GET ${path} should be answered.`, path.includes('fail') ? 500 : 200, 5000);
           statuses.push(statusOf(raw) === 200 ? (JSON.parse(bodyOf(raw)) as { sha256: unknown }).sha256 : statusOf(raw));
         } finally {
           connection.close();
