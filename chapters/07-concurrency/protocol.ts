@@ -1,3 +1,6 @@
+// Chapter 07 changes nothing here but a 503 reason phrase and HeadReader.started (for a
+// graceful shutdown, which must know whether a request is half-received).
+//
 // Chapter 06: the HTTP/1.1 message grammar, as pure functions over bytes; readers that
 // collect a head and a body, of a known length or chunked (RFC 9112 §7.1), from a stream
 // that arrives in pieces of any size; and the rules that decide whether a connection stays

@@ -69,9 +69,9 @@ const RETRY_AFTER_SECONDS = 1;
 /** GET /slow waits this long unless asked otherwise, and never longer than the maximum. */
 const SLOW_DEFAULT_MS = 1_000;
 const SLOW_MAX_MS = 60_000; // a minute: long enough to watch, short enough to end
-/** Rounds of SHA-256 for GET /cpu: about one second on one core of a 2024 laptop, and at most ten. */
+/** Rounds of SHA-256 for GET /cpu: about a second on one core of the machine the course was built on. */
 const CPU_DEFAULT_N = 1_000_000;
-const CPU_MAX_N = 10_000_000;
+const CPU_MAX_N = 10_000_000; // about ten seconds: a bound on what one request can cost
 /** On Ctrl-C, requests in flight get this long to finish before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
