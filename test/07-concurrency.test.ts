@@ -242,6 +242,31 @@ describe.concurrent(`chapter 07 server (${impl.label}/server.ts)`, () => {
     }
   });
 
+  it('runs two jobs at once on two threads, and gives each its own answer', async () => {
+    // The long job is sent first and finishes last: a pool that hands out replies in the
+    // order jobs were given, not by the thread that sent them, swaps the two digests.
+    const long = await start(server.port, `/cpu?n=${LONG_JOB}`);
+    await sleep(50);
+    const short = await start(server.port, '/cpu?n=3');
+    try {
+      const answers = await Promise.all([
+        answerOf(server, short, 'GET /cpu?n=3, sent while a long job runs on another thread, should be answered.', 200),
+        answerOf(server, long, `GET /cpu?n=${LONG_JOB} should be answered.`, 200, 20_000),
+      ]);
+      const digests = answers.map((raw) => (JSON.parse(bodyOf(raw)) as { n: number; sha256: string }));
+      expect(
+        digests.map(({ n, sha256 }) => ({ n, matches: sha256 === sha256Rounds(n) })),
+        'each answer: the n it names, and whether its digest is the right one for that n',
+      ).toEqual([
+        { n: 3, matches: true },
+        { n: LONG_JOB, matches: true },
+      ]);
+    } finally {
+      long.close();
+      short.close();
+    }
+  });
+
   it('answers 503 with Retry-After to the third concurrent /cpu when one thread is busy and one job waits', async () => {
     const own = await startServerUnderTest(impl, { poolSize: 1, queueLimit: 1 });
     const jobs = await Promise.all([1, 2, 3].map(() => start(own.port, `/cpu?n=${LONG_JOB}`)));
@@ -367,10 +392,10 @@ describe.concurrent(`chapter 07 client (${impl.label}/client.ts fetchAll)`, () =
     });
 
   it.each([
-    [undefined, 6],
-    [1, 1],
-    [3, 3],
-  ])('with connections: %s opens at most %s connections, and matches every answer to its URL', async (connections, most) => {
+    ['by default', 'six connections', undefined, 6],
+    ['with connections: 1', 'one connection', 1, 1],
+    ['with connections: 3', 'three connections', 3, 3],
+  ])('%s, fetches 20 URLs over %s (no more), and matches every answer to its URL', async (_, __, connections, most) => {
     const scripted = await echoPaths();
     try {
       const urls = Array.from({ length: 20 }, (_, i) => scripted.url(`/item/${i + 1}`));

@@ -561,7 +561,12 @@ async function main(): Promise<void> {
     const raw = values.raw === true;
     const options: RequestOptions = { method, body, headers, onSend: raw ? (bytes) => console.log(showRaw(bytes, '> ')) : undefined };
     const targets = Array.from({ length: repeat }, () => urls).flat();
-    if (values.connections !== undefined || (targets.length > 1 && !values.pipeline && !values['no-keep-alive'])) {
+    if (values.connections !== undefined && (values.pipeline || values['no-keep-alive'])) {
+      throw new UsageError('--connections fetches over a pool of connections: leave out --pipeline and --no-keep-alive');
+    }
+    // Several URLs are fetched at once, as a browser would; one URL repeated (--repeat) goes
+    // over one kept connection, as in chapter 05.
+    if (values.connections !== undefined || (urls.length > 1 && !values.pipeline && !values['no-keep-alive'])) {
       const connections = values.connections === undefined ? DEFAULT_CONNECTIONS : Number(values.connections);
       if (!Number.isInteger(connections) || connections < 1) {
         throw new UsageError(`--connections takes a whole number above 0, not "${values.connections}"`);

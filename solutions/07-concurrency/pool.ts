@@ -88,7 +88,7 @@ export class WorkerPool {
       const slot = this.idle.pop() ?? (this.slots.size < this.options.size ? this.spawn() : undefined);
       if (slot) this.dispatch(slot, task);
       else if (this.queue.length < this.options.queueLimit) this.queue.push(task);
-      else reject(new PoolFullError(`all ${this.options.size} threads are busy and ${this.queue.length} jobs are waiting`));
+      else reject(new PoolFullError(`no thread is free (${this.options.size} in all) and the queue is full (${this.queue.length} waiting)`));
     });
   }
 

@@ -9,7 +9,7 @@
 // in flight before it exits.
 //
 // Run it:   npm run server -- 7          (the reference: npm run server -- 7 --solution)
-// Try it:   curl http://127.0.0.1:8080/cpu?n=2000000 & curl http://127.0.0.1:8080/
+// Try it:   curl 'http://127.0.0.1:8080/cpu?n=2000000' & curl http://127.0.0.1:8080/
 //           CLUSTER_WORKERS=2 npm run server -- 7, then curl http://127.0.0.1:8080/info
 // Grade it: npm run check -- 7
 

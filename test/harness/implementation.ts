@@ -146,7 +146,10 @@ export function reproduce(impl: { serverCommand: string }, sent?: Buffer): strin
   const local = Buffer.from(sent.toString('latin1').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:8080'), 'latin1');
   const simple = /^(GET|HEAD) (\/[^\s]*) HTTP\/1\.1\r\n[^]*?\r\n\r\n$/.exec(local.toString('latin1'));
   if (simple) {
-    lines.push(`curl -v ${simple[1] === 'HEAD' ? '--head ' : ''}http://127.0.0.1:8080${simple[2]}      # in another`);
+    // Quoted when the shell would read a character of it (zsh expands "?" and "*").
+    const url = `http://127.0.0.1:8080${simple[2]}`;
+    const shown = /[?*&[\]{}()$;'"\\|<>!# ]/.test(url) ? `'${url.replaceAll("'", "'\\''")}'` : url;
+    lines.push(`curl -v ${simple[1] === 'HEAD' ? '--head ' : ''}${shown}      # in another`);
   }
   lines.push(`printf '${printfFormat(local)}' | nc 127.0.0.1 8080`);
   return lines;
