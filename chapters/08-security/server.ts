@@ -1,0 +1,875 @@
+// Chapter 08: a server that can face the internet.
+//
+// Every earlier chapter answered well-formed requests well. On the internet many bytes are
+// not that: scanners, fuzzers, clients that send one byte a minute to hold a connection
+// (slowloris), heads and bodies too large to hold, paths that try to leave the folder they
+// name. This server bounds everything a client can make it hold or wait for, each bound a
+// named number with its reason that options and the environment can change, and answers
+// each kind of abuse with the status the RFCs name: 408, 413, 414, 431, 503, 403.
+//
+// Run it:   npm run server -- 8          (the reference: npm run server -- 8 --solution)
+// Try it:   open http://127.0.0.1:8080/static/ in a browser
+//           curl --path-as-is -i http://127.0.0.1:8080/static/../server.ts
+// Grade it: npm run check -- 8
+//
+// Yours to write, marked TODO(ch08): the deadlines for a head and a body (watch()), the
+// requests-per-connection limit (lastAllowed()), and the connection cap in startServer(); in
+// protocol.ts the 414 and 431 limits; in static-files.ts the file serving. Written for you:
+// the settings and the environment, the 408 answer itself (timedOut()), GET /crash.
+
+import cluster from 'node:cluster';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CONTINUE,
+  LAST_CHUNK,
+  encodeChunk,
+  requestBodyReader,
+  serializeStreamHead,
+  type BodyReader,
+  type ChunkedDecoder,
+  HeadReader,
+  HttpError,
+  MAX_BODY_BYTES,
+  MAX_HEAD_BYTES,
+  MAX_HEADER_FIELDS,
+  MAX_TARGET_BYTES,
+  asksForHead,
+  keepsAlive,
+  parseRequestHead,
+  serializeResponse,
+  textResponse,
+  type Limits,
+  type RequestHead,
+  type Response,
+} from './protocol.ts';
+import { serveStatic } from './static-files.ts';
+import { JobError, PoolFullError, WorkerPool, type PoolStats } from './pool.ts';
+
+export interface ServerOptions {
+  /** Interface to listen on. */
+  host?: string;
+  /** 0 asks the operating system for any free port (the tests do that). */
+  port?: number;
+  /** Called with every error the server catches, so nothing is lost silently. */
+  onError?: (error: unknown) => void;
+  /** How long a connection may sit idle before the server closes it. */
+  idleTimeoutMs?: number;
+  /** Threads for CPU jobs; 0 runs them on the thread that serves the connections. */
+  poolSize?: number;
+  /** CPU jobs that may wait for a thread; one more is answered 503. */
+  queueLimit?: number;
+  /** The limits on one request (head, target, fields, body); each has a default below. */
+  limits?: Partial<Limits>;
+  /** How long a request head may take to arrive, from its first byte: then 408. */
+  headTimeoutMs?: number;
+  /** How long a request body may take to arrive, from the end of the head: then 408. */
+  bodyTimeoutMs?: number;
+  /** Requests one connection may carry; the last is answered with Connection: close. */
+  maxRequestsPerConnection?: number;
+  /** Connections open at once; the next is answered 503 and closed. */
+  maxConnections?: number;
+  /** The folder GET /static/ serves; public/ beside this file unless told otherwise. */
+  publicDir?: string;
+}
+
+/** The limits and timeouts one connection works with. */
+export interface Settings {
+  limits: Limits;
+  headTimeoutMs: number;
+  bodyTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxRequestsPerConnection: number;
+}
+
+/** How long an idle connection is kept: Node's keepAliveTimeout; nginx waits 75 s. */
+const IDLE_TIMEOUT_MS = 5_000;
+/** A head that takes longer is slowloris, or a link too slow to serve: Node and nginx wait 60 s. */
+const HEAD_TIMEOUT_MS = 20_000;
+/** A whole body of 1 MiB in a minute is 17 KiB/s: slower than that holds a connection hostage. */
+const BODY_TIMEOUT_MS = 60_000;
+/** nginx's keepalive_requests: a connection ends now and then, so no client keeps one forever. */
+const MAX_REQUESTS_PER_CONNECTION = 1_000;
+/** Each connection costs a file descriptor and buffers; Linux allows 1024 descriptors by default. */
+const MAX_CONNECTIONS = 900;
+/** What a 503 for too many connections says to wait (RFC 9110 §10.2.3). */
+const BUSY_RETRY_AFTER_SECONDS = 5;
+/** One thread per core: more threads than cores only take turns on them. */
+const POOL_SIZE = os.availableParallelism();
+/** A default job takes about a second, so the last in a full queue waits about 16 s / threads. */
+const QUEUE_LIMIT = 16;
+/** What a 503 tells the client to wait (RFC 9110 §10.2.3): about one default job. */
+const RETRY_AFTER_SECONDS = 1;
+/** GET /slow waits this long unless asked otherwise, and never longer than the maximum. */
+const SLOW_DEFAULT_MS = 1_000;
+const SLOW_MAX_MS = 60_000; // a minute: long enough to watch, short enough to end
+/** Rounds of SHA-256 for GET /cpu: about a second on one core of the machine the course was built on. */
+const CPU_DEFAULT_N = 1_000_000;
+const CPU_MAX_N = 10_000_000; // about ten seconds: a bound on what one request can cost
+/** On Ctrl-C, requests in flight get this long to finish before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** What a connection knows about itself, for GET /info. */
+export interface ConnectionInfo {
+  /** Numbered from 1, per server. */
+  id: number;
+  /** The client's address and port. */
+  peer: string;
+  /** Requests answered on this connection so far, counting the current one. */
+  requests: number;
+}
+
+export interface RunningServer {
+  host: string;
+  port: number;
+  /** Where the server can be reached, e.g. `http://127.0.0.1:8080/`. */
+  url: string;
+  /** Stops accepting, cuts every open connection and stops the pool; resolves when all are gone. */
+  close(): Promise<void>;
+  /**
+   * Stops accepting and lets what is in flight finish: idle connections close at once, the
+   * others after their answers (or after graceMs, cut). Then the pool stops.
+   */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+// RFC 9110 §9 defines these methods (and RFC 5789 PATCH). The server recognizes them, so a
+// resource that does not allow one answers 405 and lists what it does allow; any other
+// method is not implemented here: 501 (RFC 9110 §9.1). CONNECT is left out on purpose:
+// it asks a proxy for a tunnel, and this server is no proxy.
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH']);
+
+/** A request with its body, as the handlers see it. */
+export interface Request extends RequestHead {
+  body: Buffer;
+}
+
+/**
+ * `params` holds what the resource's pattern captured, e.g. the ID in /data/ID. A handler
+ * that waits (on a timer, on a thread) returns a promise of its response.
+ */
+type Handler = (request: Request, params: string[], connection: ConnectionInfo) => Response | Promise<Response>;
+
+interface Resource {
+  pattern: RegExp;
+  methods: Record<string, Handler>;
+}
+
+const json = (status: number, value: unknown, headers: Array<[string, string]> = []): Response => ({
+  status,
+  headers: [['Content-Type', 'application/json'], ...headers],
+  body: `${JSON.stringify(value)}\n`,
+});
+
+/** Strict UTF-8: a body that is not valid UTF-8 is not valid JSON either (RFC 8259 §8.1). */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A whole number from a query parameter, in [min, max]; else a 400 that says what is allowed. */
+function wholeNumber(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
+  const text = query.get(name);
+  if (text === null) return fallback;
+  const value = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min && value <= max)) throw new HttpError(400, `${name} must be a whole number from ${min} to ${max}, not "${text}"`);
+  return value;
+}
+
+/** What GET /info says about the process and its pool, beside the connection. */
+function processInfo(pool: WorkerPool): { pid: number; worker: number | null; pool: PoolStats } {
+  return { pid: process.pid, worker: cluster.worker?.id ?? null, pool: pool.stats() };
+}
+
+/** The resources, each with a store of its own for /data: one per server. */
+export function createRoutes(pool: WorkerPool, publicDir: string): Resource[] {
+  const store = new Map<string, { body: Buffer; type: string }>();
+  let lastId = 0;
+  const typeOf = (request: Request): string => request.headers.get('content-type') ?? 'application/octet-stream';
+  const missing = (id: string): never => {
+    throw new HttpError(404, `there is no /data/${id}`);
+  };
+  return [
+    { pattern: /^\/$/, methods: { GET: () => textResponse(200, 'Hello, World!') } },
+    { pattern: /^\/hello$/, methods: { GET: () => textResponse(200, 'Hello from the server!') } },
+    {
+      // GET /static/<path>: a file from publicDir, never one outside it (static-files.ts).
+      pattern: /^\/static(\/.*)?$/,
+      methods: { GET: (request, [rest]) => serveStatic(publicDir, rest ?? '', request.path) },
+    },
+    {
+      // GET /crash: a handler with a bug, to show that a bug costs one 500, not the server.
+      pattern: /^\/crash$/,
+      methods: {
+        GET: () => {
+          throw new TypeError('a bug in a handler (GET /crash fails on purpose)');
+        },
+      },
+    },
+    {
+      // GET /chunked?n=5&ms=100: n pieces (1 to 20), ms apart (0 to 1000), as they are made.
+      // fail=K makes the stream fail after K pieces: the answer has begun, so it can only be cut.
+      pattern: /^\/chunked$/,
+      methods: {
+        GET: (request) => {
+          const query = new URLSearchParams(request.query);
+          const count = Math.min(20, Math.max(1, Number(query.get('n') ?? 5) || 5));
+          const pause = Math.min(1000, Math.max(0, Number(query.get('ms') ?? 100) || 0));
+          const failAfter = query.has('fail') ? wholeNumber(query, 'fail', 0, 0, 20) : undefined;
+          async function* pieces(): AsyncGenerator<string> {
+            for (let i = 1; i <= count; i++) {
+              if (i > 1) await new Promise((resolve) => setTimeout(resolve, pause));
+              if (failAfter !== undefined && i > failAfter) throw new Error(`the stream failed after ${failAfter} pieces (fail=${failAfter}, on purpose)`);
+              yield `piece ${i} of ${count}\n`;
+            }
+          }
+          return { status: 200, headers: [['Content-Type', 'text/plain']], stream: pieces() };
+        },
+      },
+    },
+    {
+      pattern: /^\/info$/,
+      methods: {
+        GET: (_, __, connection) =>
+          json(200, { connection: connection.id, peer: connection.peer, requests: connection.requests, ...processInfo(pool) }),
+      },
+    },
+    {
+      // GET /slow?ms=N: answers after N ms. It waits on a timer, so it holds up nobody else.
+      pattern: /^\/slow$/,
+      methods: {
+        GET: async (request) => {
+          const ms = wholeNumber(new URLSearchParams(request.query), 'ms', SLOW_DEFAULT_MS, 0, SLOW_MAX_MS);
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          return textResponse(200, `waited ${ms} ms\n`);
+        },
+      },
+    },
+    {
+      // GET /cpu?n=N: N rounds of SHA-256 on the worker pool. fail=throw or fail=exit makes
+      // the job go wrong on purpose, to show that the pool survives it.
+      pattern: /^\/cpu$/,
+      methods: {
+        GET: async (request) => {
+          const query = new URLSearchParams(request.query);
+          const n = wholeNumber(query, 'n', CPU_DEFAULT_N, 1, CPU_MAX_N);
+          const fail = query.get('fail');
+          if (fail !== null && fail !== 'throw' && fail !== 'exit') throw new HttpError(400, `fail must be "throw" or "exit", not "${fail}"`);
+          try {
+            return json(200, await pool.run({ n, ...(fail ? { fail } : {}) }));
+          } catch (error) {
+            // RFC 9110 §15.6.4: 503 says the server is overloaded for now, and Retry-After
+            // says when to try again. 500 says this job failed; the next one may well not.
+            if (error instanceof PoolFullError) throw new HttpError(503, error.message, [['Retry-After', String(RETRY_AFTER_SECONDS)]]);
+            if (error instanceof JobError) throw new HttpError(500, `the job failed: ${error.message}`);
+            throw error;
+          }
+        },
+      },
+    },
+    {
+      pattern: /^\/echo$/,
+      methods: { POST: (request) => ({ status: 200, headers: [['Content-Type', typeOf(request)]], body: request.body }) },
+    },
+    {
+      pattern: /^\/json$/,
+      methods: {
+        POST: (request) => {
+          let value: unknown;
+          try {
+            value = JSON.parse(utf8.decode(request.body));
+          } catch (error) {
+            return json(400, { error: `the body is not valid JSON: ${(error as Error).message}` });
+          }
+          const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+          return json(200, { received: value, type, bytes: request.body.length });
+        },
+      },
+    },
+    {
+      pattern: /^\/data$/,
+      methods: {
+        GET: () =>
+          json(
+            200,
+            [...store].map(([id, item]) => ({ id, location: `/data/${id}`, type: item.type, bytes: item.body.length })),
+          ),
+        POST: (request) => {
+          const id = String(++lastId);
+          store.set(id, { body: request.body, type: typeOf(request) });
+          // RFC 9110 §15.3.2: 201 Created, with Location naming the new resource.
+          return json(201, { id, location: `/data/${id}` }, [['Location', `/data/${id}`]]);
+        },
+      },
+    },
+    {
+      pattern: /^\/data\/([^/]+)$/,
+      methods: {
+        GET: (_, [id]) => {
+          const item = store.get(id!) ?? missing(id!);
+          return { status: 200, headers: [['Content-Type', item.type]], body: item.body };
+        },
+        PUT: (request, [id]) => {
+          if (!store.has(id!)) missing(id!);
+          store.set(id!, { body: request.body, type: typeOf(request) });
+          return { status: 204 };
+        },
+        DELETE: (_, [id]) => {
+          if (!store.delete(id!)) missing(id!);
+          return { status: 204 };
+        },
+      },
+    },
+  ];
+}
+
+/** The methods a resource allows: its own, and HEAD wherever GET is (RFC 9110 §9.3.2). */
+function allowed(resource: Resource): string[] {
+  const methods = Object.keys(resource.methods);
+  const get = methods.indexOf('GET');
+  if (get >= 0) methods.splice(get + 1, 0, 'HEAD');
+  return methods;
+}
+
+/** Decides the response to a request, or throws (or rejects with) the HttpError that answers it. */
+export function route(routes: Resource[], request: Request, connection: ConnectionInfo): Response | Promise<Response> {
+  if (!KNOWN_METHODS.has(request.method)) {
+    throw new HttpError(501, `the method ${request.method} is not implemented here`);
+  }
+  let params: string[] = [];
+  const resource = routes.find((candidate) => {
+    const match = candidate.pattern.exec(request.path);
+    params = match ? match.slice(1) : [];
+    return match !== null;
+  });
+  if (!resource) throw new HttpError(404, `there is nothing at ${request.path}`);
+  // HEAD is answered exactly as GET, and serializeResponse leaves the body out.
+  const handler = resource.methods[request.method === 'HEAD' ? 'GET' : request.method];
+  if (!handler) {
+    const allow = allowed(resource).join(', ');
+    throw new HttpError(405, `${request.path} allows ${allow}, not ${request.method}`, [['Allow', allow]]);
+  }
+  return handler(request, params, connection);
+}
+
+/**
+ * The response to an error, which closes the connection. Only here do errors become
+ * responses: an HttpError answers with its status, anything else is a bug in the server
+ * and answers 500.
+ */
+export function failure(error: unknown, onError: (error: unknown) => void, omitBody = false): Buffer {
+  // After an error the server closes: where the next request starts may be unknown (RFC
+  // 9112 §9.6), and the simple rule is the safe one.
+  if (error instanceof HttpError) {
+    return serializeResponse(textResponse(error.status, `${error.message}\n`, error.headers), { omitBody, connection: 'close' });
+  }
+  onError(error);
+  return serializeResponse(textResponse(500, 'the server failed to answer this request\n'), { omitBody, connection: 'close' });
+}
+
+/**
+ * RFC 9110 §10.1.1: a client that sends Expect: 100-continue waits for a 100 before it
+ * sends the body. Any other expectation is one we cannot meet: 417. HTTP/1.0 clients
+ * know no expectations, so theirs are ignored.
+ */
+function expectsContinue(request: RequestHead): boolean {
+  const expect = request.headers.get('expect');
+  if (expect === undefined || request.version === 'HTTP/1.0') return false;
+  if (expect.toLowerCase() !== '100-continue') throw new HttpError(417, `cannot meet the expectation "${expect}"`);
+  return true;
+}
+
+/** A response whose body is written piece by piece, after its head. */
+export interface Streamed {
+  head: Buffer;
+  /** Absent for HEAD: the head says what GET would get, and no body follows. */
+  body?: AsyncIterable<Buffer | string>;
+  chunked: boolean;
+}
+
+/** What the server sends for one request, and whether it closes the connection after it. */
+export interface Outcome {
+  answer: Buffer | Streamed;
+  close: boolean;
+}
+
+/** What one chunk completed: the answers, in request order, some of them still being made. */
+export interface Fed {
+  outcomes: Array<Outcome | Promise<Outcome>>;
+  /** Read nothing more: the last request asked to close, or could not be read. */
+  close: boolean;
+  /** Part of a request has arrived, and the rest has not. */
+  partial: boolean;
+  /**
+   * Which part of a request is awaited, if one has begun; which request it is (1, 2, ...);
+   * and whether it asks for HEAD, so that an answer to it has no body.
+   */
+  awaiting?: { part: 'head' | 'body'; request: number; head: boolean };
+}
+
+// RFC 9110 §9.2.1: safe methods only read. RFC 9112 §9.3.2 lets a server work on pipelined
+// requests in parallel only if they all are safe: a POST must not start before the requests
+// ahead of it are done, nor a GET before the POST ahead of it.
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;
+
+/**
+ * One connection: request after request, each a head and then exactly as many body bytes
+ * as it announced. `feed` takes each chunk and returns the answers it completes; the bytes
+ * after one request are the start of the next (RFC 9112 §9.3.2: pipelining), so one chunk
+ * may complete several requests. A handler that waits (on a timer, on a thread) gives a
+ * promise of its answer; the answers still go out in the order the requests came.
+ */
+export function connection(
+  routes: Resource[],
+  info: ConnectionInfo,
+  onError: (error: unknown) => void,
+  settings: Settings,
+): (chunk: Buffer) => Fed {
+  const heads = new HeadReader(settings.limits.maxHeadBytes);
+  let head: Buffer | undefined;
+  let request: RequestHead | undefined;
+  let body: BodyReader | ChunkedDecoder | undefined;
+  /** Settles when every handler started so far is done. */
+  let running: Promise<void> | undefined;
+  /** Settles when the last unsafe request, and everything before it, is done. */
+  let runningUnsafe: Promise<void> | undefined;
+
+  /** Whether the request is the last this connection may carry (Settings.maxRequestsPerConnection). */
+  const lastAllowed = (): boolean => {
+    // TODO(ch08): true once info.requests has reached settings.maxRequestsPerConnection.
+    return false;
+  };
+
+  const outcomeOf = (request: Request, response: Response, last: boolean): Outcome => {
+    const omitBody = request.method === 'HEAD';
+    // A streamed body for an HTTP/1.0 client ends with the close: the connection goes.
+    const chunked = request.version === 'HTTP/1.1';
+    const keep = keepsAlive(request) && !last && (!response.stream || chunked || omitBody);
+    // Say close exactly when we close; tell an HTTP/1.0 client its keep-alive was heard.
+    const connection = !keep ? 'close' : request.version === 'HTTP/1.0' ? 'keep-alive' : undefined;
+    const answer = response.stream
+      ? { head: serializeStreamHead(response, { connection, chunked }), body: omitBody ? undefined : response.stream, chunked }
+      : serializeResponse(response, { omitBody, connection });
+    return { answer, close: !keep };
+  };
+
+  /** Runs the request's handler, now or once the requests ahead of it allow; never throws. */
+  const answer = (request: Request): Outcome | Promise<Outcome> => {
+    const last = lastAllowed();
+    const failed = (error: unknown): Outcome => ({ answer: failure(error, onError, request.method === 'HEAD'), close: true });
+    const run = (): Outcome | Promise<Outcome> => {
+      try {
+        const response = route(routes, request, info);
+        return isPromise(response) ? response.then((done) => outcomeOf(request, done, last)).catch(failed) : outcomeOf(request, response, last);
+      } catch (error) {
+        return failed(error);
+      }
+    };
+    const safe = SAFE_METHODS.has(request.method);
+    const before = safe ? runningUnsafe : running;
+    const outcome = before ? before.then(run) : run();
+    if (isPromise(outcome)) {
+      const done = outcome.then(() => undefined);
+      const all = running ? Promise.all([running, done]).then(() => undefined) : done;
+      running = all;
+      void all.then(() => running === all && (running = undefined));
+      if (!safe) {
+        runningUnsafe = all;
+        void all.then(() => runningUnsafe === all && (runningUnsafe = undefined));
+      }
+    }
+    return outcome;
+  };
+
+  return function feed(chunk: Buffer): Fed {
+    const outcomes: Array<Outcome | Promise<Outcome>> = [];
+    let pending = chunk;
+    try {
+      for (;;) {
+        if (!request || !body) {
+          const parts = heads.push(pending);
+          if (!parts) {
+            // Not the whole head yet.
+            const started = heads.started;
+            const awaiting = { part: 'head', request: info.requests + 1, head: asksForHead(heads.peek(5)) } as const;
+            return { outcomes, close: false, partial: started, awaiting: started ? awaiting : undefined };
+          }
+          head = parts.head;
+          request = parseRequestHead(head, settings.limits);
+          // Decided from the head alone: a body too large is refused before it is read.
+          body = requestBodyReader(request, settings.limits.maxBodyBytes);
+          // The 100 goes out in turn, after the answers to the requests before this one.
+          if (expectsContinue(request) && body.length > 0 && parts.rest.length === 0) outcomes.push({ answer: CONTINUE, close: false });
+          pending = parts.rest;
+        }
+        const parts = body.push(pending);
+        // Not the whole body yet.
+        if (!parts) return { outcomes, close: false, partial: true, awaiting: { part: 'body', request: info.requests + 1, head: request.method === 'HEAD' } };
+        info.requests += 1;
+        const outcome = answer({ ...request, body: parts.body });
+        outcomes.push(outcome);
+        // RFC 9112 §9.6: after "close", answer and read nothing more, pipelined or not.
+        if (!keepsAlive(request) || lastAllowed() || (!isPromise(outcome) && outcome.close)) return { outcomes, close: true, partial: false };
+        head = undefined;
+        request = undefined;
+        body = undefined;
+        pending = parts.rest;
+        if (pending.length === 0) return { outcomes, close: false, partial: false };
+      }
+    } catch (error) {
+      // A head refused before it was whole (431, 414, a bare CR) may still be a HEAD's.
+      const omitBody = asksForHead(head ?? heads.peek(5));
+      outcomes.push({ answer: failure(error, onError, omitBody), close: true });
+      return { outcomes, close: true, partial: false };
+    }
+  };
+}
+
+/** What the server can ask of a connection it serves. */
+export interface ConnectionHandle {
+  /** Answer what is in flight, then close; close at once if nothing is. */
+  shutdown(): void;
+}
+
+export function handleConnection(
+  socket: net.Socket,
+  routes: Resource[],
+  info: ConnectionInfo,
+  onError: (error: unknown) => void,
+  settings: Settings,
+): ConnectionHandle {
+  const feed = connection(routes, info, onError, settings);
+  /** Nothing more is read. */
+  let closing = false;
+  /** Nothing more is written: our FIN is on its way. */
+  let ended = false;
+  /** Answers decided or being made, not yet written. */
+  let unanswered = 0;
+  /** Part of a request has arrived. */
+  let partial = false;
+  /** The server is shutting down: close as soon as nothing is in flight. */
+  let draining = false;
+  const close = (): void => {
+    closing = true;
+    if (ended) return;
+    ended = true;
+    // end() sends a FIN after our last bytes and keeps reading (and dropping) what the
+    // client still sends: closing at once with unread bytes would make the kernel send a
+    // reset, which can destroy the last response before the client reads it (RFC 9112 §9.6).
+    socket.end();
+  };
+  const closeIfIdle = (): void => {
+    if (draining && unanswered === 0 && !partial) close();
+  };
+  // RFC 9110 §15.5.9: 408 says the server would not wait any longer for the request. It
+  // goes out after the answers before it; then the server closes, reading nothing more.
+  const timedOut = (part: 'head' | 'body', ms: number, omitBody: boolean): void => {
+    if (closing) return;
+    closing = true;
+    partial = false;
+    unanswered += 1;
+    send(async () => {
+      unanswered -= 1;
+      if (ended) return;
+      await write(socket, failure(new HttpError(408, `the request ${part} did not arrive within ${ms} ms`), onError, omitBody));
+      close();
+    });
+  };
+  // A head must arrive within headTimeoutMs of its first byte, a body within bodyTimeoutMs
+  // of the end of its head. A byte now and then does not reset these clocks, which is what
+  // beats slowloris: the idle timer below never fires for a client that trickles.
+  let deadline: NodeJS.Timeout | undefined;
+  let awaiting: Fed['awaiting'];
+  const watch = (next: Fed['awaiting']): void => {
+    // TODO(ch08): when `next` names another request or part than `awaiting` does, remember
+    // it, clear the old deadline, and (if there is a next) set a new one: after
+    // settings.headTimeoutMs for a head, settings.bodyTimeoutMs for a body, call
+    // timedOut(next.part, ms, next.head). The same request and part keeps its deadline:
+    // that is what a trickling client cannot reset.
+    awaiting = next;
+    void deadline;
+  };
+  socket.once('close', () => clearTimeout(deadline));
+  // RFC 9112 §9.5: a server may close a connection that has been idle too long. Node's
+  // timer fires after this long without a byte either way; a client that does not close
+  // its side after our FIN is cut off the next time it fires. A connection waiting for an
+  // answer (a slow job) is not idle: writing the answer starts the timer again. One that
+  // went quiet halfway through a request gets a 408, so it knows why.
+  socket.setTimeout(settings.idleTimeoutMs, () => {
+    if (ended) socket.destroy();
+    else if (partial) timedOut(awaiting?.part ?? 'head', settings.idleTimeoutMs, awaiting?.head ?? false);
+    else if (unanswered === 0) close();
+  });
+  // Answers go out one after another, in the order of the requests: one still being made
+  // (a slow job, a streamed body) holds back those behind it. That is head-of-line blocking.
+  let sending = Promise.resolve();
+  const send = (step: () => void | Promise<void>): void => {
+    sending = sending.then(step).catch((error: unknown) => {
+      onError(error);
+      socket.destroy();
+    });
+  };
+  socket.on('data', (chunk: Buffer) => {
+    if (closing) return;
+    let fed: Fed;
+    try {
+      fed = feed(chunk);
+    } catch (error) {
+      // Even the error response failed: all that is left is to hang up.
+      onError(error);
+      socket.destroy();
+      return;
+    }
+    partial = fed.partial;
+    watch(fed.close ? undefined : fed.awaiting);
+    for (const outcome of fed.outcomes) {
+      unanswered += 1;
+      send(async () => {
+        const { answer, close: last } = await outcome;
+        unanswered -= 1;
+        if (ended) return; // an earlier answer closed the connection: this one is never sent
+        await write(socket, answer);
+        if (last) close();
+        else closeIfIdle();
+      });
+    }
+    if (fed.close) {
+      closing = true;
+      send(close);
+    }
+  });
+  return {
+    shutdown(): void {
+      draining = true;
+      closeIfIdle();
+    },
+  };
+}
+
+/** Writes one answer: bytes at once, or a head and then each piece as it is made. */
+async function write(socket: net.Socket, response: Buffer | Streamed): Promise<void> {
+  if (Buffer.isBuffer(response)) {
+    socket.write(response);
+    return;
+  }
+  socket.write(response.head);
+  if (!response.body) return;
+  for await (const piece of response.body) {
+    if (socket.destroyed) return;
+    const bytes = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+    // An empty chunk would read as the last one (RFC 9112 §7.1): nothing to send, skip it.
+    if (bytes.length === 0) continue;
+    socket.write(response.chunked ? encodeChunk(bytes) : bytes);
+  }
+  if (response.chunked) socket.write(LAST_CHUNK);
+}
+
+export function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const onError = options.onError ?? ((error: unknown) => console.error(error));
+  const connections = new Map<net.Socket, ConnectionHandle>();
+  const pool = new WorkerPool({ size: options.poolSize ?? POOL_SIZE, queueLimit: options.queueLimit ?? QUEUE_LIMIT });
+  const routes = createRoutes(pool, options.publicDir ?? fileURLToPath(new URL('./public/', import.meta.url)));
+  const settings: Settings = {
+    limits: {
+      maxHeadBytes: MAX_HEAD_BYTES,
+      maxTargetBytes: MAX_TARGET_BYTES,
+      maxHeaderFields: MAX_HEADER_FIELDS,
+      maxBodyBytes: MAX_BODY_BYTES,
+      ...options.limits,
+    },
+    headTimeoutMs: options.headTimeoutMs ?? HEAD_TIMEOUT_MS,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? BODY_TIMEOUT_MS,
+    idleTimeoutMs: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+    maxRequestsPerConnection: options.maxRequestsPerConnection ?? MAX_REQUESTS_PER_CONNECTION,
+  };
+  const maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+  let count = 0;
+
+  const server = net.createServer((socket) => {
+    // A socket error without a listener would crash the whole server. A peer that hangs up
+    // early (reset, broken pipe) is normal on the internet and not worth a log line.
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') onError(error);
+    });
+    // TODO(ch08): with connections.size at maxConnections already, answer this one 503 with
+    // Retry-After (BUSY_RETRY_AFTER_SECONDS) and Connection: close, and end it without
+    // serving it. Read and drop what it sends meanwhile, and destroy it if it lingers.
+    void maxConnections;
+    try {
+      const address = socket.remoteAddress ?? '';
+      const peer = `${net.isIPv6(address) ? `[${address}]` : address}:${socket.remotePort}`;
+      const info = { id: ++count, peer, requests: 0 };
+      connections.set(socket, handleConnection(socket, routes, info, onError, settings));
+      socket.once('close', () => connections.delete(socket));
+    } catch (error) {
+      onError(error);
+      socket.destroy();
+    }
+  });
+
+  /** Stops accepting; resolves once every connection is gone and the pool has stopped. */
+  const stop = (cut: () => void): Promise<void> =>
+    new Promise<void>((done) => {
+      server.close(() => void pool.close().then(done, done));
+      cut();
+    });
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, host, () => {
+      server.off('error', reject);
+      server.on('error', onError);
+      const port = (server.address() as net.AddressInfo).port;
+      resolve({
+        host,
+        port,
+        url: `http://${net.isIPv6(host) ? `[${host}]` : host}:${port}/`,
+        close: () => stop(() => connections.forEach((_, socket) => socket.destroy())),
+        shutdown: (graceMs = SHUTDOWN_GRACE_MS) =>
+          stop(() => {
+            connections.forEach((handle) => handle.shutdown());
+            // Whatever is still open after the grace period is cut: a shutdown must end.
+            const deadline = setTimeout(() => connections.forEach((_, socket) => socket.destroy()), graceMs);
+            deadline.unref();
+          }),
+      });
+    });
+  });
+}
+
+/** A positive whole number from the environment, or undefined when unset; exits on nonsense. */
+function fromEnvironment(name: string, min: number): number | undefined {
+  const text = process.env[name];
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) {
+    console.error(`${name} must be a whole number of at least ${min}, not "${text}"`);
+    process.exit(1);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const host = process.env.HOST ?? '127.0.0.1';
+  const port = Number(process.env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`PORT must be a whole number from 0 to 65535, not "${process.env.PORT}"`);
+    process.exit(1);
+  }
+  const idleTimeoutMs = fromEnvironment('IDLE_TIMEOUT_MS', 1);
+  const limits: Partial<Limits> = {};
+  for (const [name, key] of [
+    ['MAX_HEAD_BYTES', 'maxHeadBytes'],
+    ['MAX_TARGET_BYTES', 'maxTargetBytes'],
+    ['MAX_HEADER_FIELDS', 'maxHeaderFields'],
+    ['MAX_BODY_BYTES', 'maxBodyBytes'],
+  ] as const) {
+    const value = fromEnvironment(name, 1);
+    if (value !== undefined) limits[key] = value;
+  }
+  const headTimeoutMs = fromEnvironment('HEAD_TIMEOUT_MS', 1);
+  const bodyTimeoutMs = fromEnvironment('BODY_TIMEOUT_MS', 1);
+  const maxRequestsPerConnection = fromEnvironment('MAX_REQUESTS_PER_CONNECTION', 1);
+  const maxConnections = fromEnvironment('MAX_CONNECTIONS', 1);
+  const workers = fromEnvironment('CLUSTER_WORKERS', 0) ?? 0;
+  // Each process gets its share of the cores for its pool, unless told otherwise.
+  const poolSize = fromEnvironment('POOL_SIZE', 0) ?? (workers > 0 ? Math.max(1, Math.floor(POOL_SIZE / workers)) : undefined);
+  const queueLimit = fromEnvironment('QUEUE_LIMIT', 0);
+  if (workers > 0 && cluster.isPrimary) return primary(workers, host);
+
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      host,
+      port,
+      idleTimeoutMs,
+      poolSize,
+      queueLimit,
+      limits,
+      headTimeoutMs,
+      bodyTimeoutMs,
+      maxRequestsPerConnection,
+      maxConnections,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      console.error(`port ${port} on ${host} is already in use: is another server running?`);
+      console.error(`Stop it, or pick another port: PORT=8081 npx tsx ${path.relative(process.cwd(), fileURLToPath(import.meta.url))}`);
+    } else {
+      console.error(`could not listen on ${host}:${port}: ${(error as Error).message}`);
+    }
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    server
+      .shutdown()
+      .catch((error: unknown) => {
+        console.error(`could not shut down gently (${(error as Error).message}); closing every connection now`);
+        return server.close();
+      })
+      .then(() => process.exit(0));
+  };
+  // Ready for Ctrl-C before saying we are up: whoever reads the line may stop us at once.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
+  if (cluster.isWorker) {
+    // The primary asks its workers to stop over the IPC channel; a primary that is gone
+    // (killed, crashed) cannot, so losing the channel means stop too: no orphan is left.
+    process.on('message', (message) => message === 'shutdown' && stop());
+    process.on('disconnect', stop);
+    return;
+  }
+  console.log(`listening on ${new URL(server.url).origin}`);
+}
+
+/**
+ * The primary process of a cluster: it forks the workers, each of which runs main() and
+ * listens on the same port. The primary accepts the connections and hands each to a worker
+ * in turn (round-robin, the default on all platforms but Windows). It serves nothing itself.
+ */
+async function primary(count: number, host: string): Promise<void> {
+  let stopping = false;
+  let listening = 0;
+  cluster.on('listening', (worker, address) => {
+    listening += 1;
+    if (listening === count) {
+      const shown = net.isIPv6(address.address ?? host) ? `[${address.address ?? host}]` : (address.address ?? host);
+      console.log(`listening on http://${shown}:${address.port} (${count} worker processes)`);
+    }
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    if (listening < count) {
+      // It never got as far as listening (a port in use, an error at start): forking again
+      // would fail again, forever. Its own message says why.
+      console.error(`worker ${worker.id} stopped before it could listen; stopping`);
+      for (const other of Object.values(cluster.workers ?? {})) other?.kill();
+      process.exit(1);
+    }
+    console.error(`worker ${worker.id} (pid ${worker.process.pid}) stopped (${signal ?? `exit code ${code}`}); starting another`);
+    cluster.fork();
+  });
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((worker) => worker !== undefined);
+    for (const worker of workers) if (worker.isConnected()) worker.send('shutdown');
+    // Each worker finishes within its grace period; one that does not is killed.
+    const deadline = setTimeout(() => workers.forEach((worker) => worker.process.kill('SIGKILL')), SHUTDOWN_GRACE_MS + 2_000);
+    deadline.unref();
+    Promise.all(workers.map((worker) => (worker.isDead() ? undefined : new Promise((done) => worker.once('exit', done))))).then(() =>
+      process.exit(0),
+    );
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, stop);
+  for (let i = 0; i < count; i++) cluster.fork();
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+}
