@@ -439,6 +439,44 @@ describe(`chapter 08 server: fuzzing (${impl.label}/server.ts)`, () => {
   });
 });
 
+describe.concurrent(`chapter 08 client: the rules table (${impl.label}/client.ts)`, () => {
+  // The client rows of the rules: what request() must make of each response, sent whole and
+  // one byte at a time. A string is the body it must return; a RegExp, the error it must give.
+  const rows: Array<[name: string, method: string, response: string, wanted: string | RegExp]> = [
+    ['recap: a 1xx before the final response is skipped', 'GET', 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 'ok'],
+    ['recap: the answer to HEAD has no body, whatever Content-Length says', 'HEAD', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n', ''],
+    ['recap: a 204 has no body', 'GET', 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n', ''],
+    ['recap: a 304 has no body', 'GET', 'HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n', ''],
+    ['recap: a chunked body is decoded, trailers and all', 'GET', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-T: 1\r\n\r\n', 'ok'],
+    ['recap: Content-Length is the exact number of body bytes', 'GET', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA', 'ok'],
+    ['recap: with neither length, the body runs to the close', 'GET', 'HTTP/1.1 200 OK\r\n\r\nto the close', 'to the close'],
+    ['recap: a body cut off before its Content-Length is an error', 'GET', 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort', /cut off/],
+    ['recap: a chunked body cut off before its last chunk is an error', 'GET', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n', /cut off|last chunk/],
+    ['recap: an invalid Content-Length is an error', 'GET', 'HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\nok', /Content-Length/],
+    ['recap: two Content-Length values that differ are an error', 'GET', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok', /Content-Length/],
+  ];
+  const cases = rows.flatMap(([name, method, response, wanted]) => deliveries.map((delivery) => [`${name} (${delivery})`, method, response, wanted, delivery] as const));
+  it.each(cases)('%s', async (name, method, response, wanted, delivery) => {
+    const scripted = await startScriptedServer(async (connection) => {
+      if (!(await connection.waitForHead())) return;
+      const bytes = Buffer.from(response, 'latin1');
+      await connection.send(delivery === 'whole' ? bytes : [...bytes].map((byte) => Buffer.from([byte])), 1);
+      connection.end();
+    });
+    try {
+      const what = `request() ${method} of a response that ${name.replace(/^recap: /, '').replace(/ \(.*\)$/, '')}`;
+      if (typeof wanted === 'string') {
+        const answer = await callClient(what, () => impl.client.request(scripted.url('/'), { method }), { timeoutMs: 5000 });
+        expect(answer.body.toString('latin1'), `${what}: the body it returned`).toBe(wanted);
+      } else {
+        expect(await rejectionOf(() => impl.client.request(scripted.url('/'), { method }), 5000), `${what}: the error it gave`).toMatch(wanted);
+      }
+    } finally {
+      await scripted.close();
+    }
+  });
+});
+
 describe.concurrent(`chapter 08 client against hostile servers (${impl.label}/client.ts)`, () => {
   const endless = (first: string, filler: string) =>
     startScriptedServer(async (connection) => {
