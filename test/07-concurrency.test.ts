@@ -25,6 +25,7 @@ import {
   splitResponses,
   startScriptedServer,
   startServerUnderTest,
+  statusOf,
   type ScriptedConnection,
   type ServerContract,
   type ServerUnderTest,
@@ -62,10 +63,6 @@ const sha256Rounds = (n: number): string => {
 const get = (port: number, path: string, close = true): string =>
   `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${close ? 'Connection: close\r\n' : ''}\r\n`;
 const oneResponse = (raw: Buffer): boolean => contentLengthResponseEnd(raw) !== null;
-const statusOf = (raw: Buffer): number | undefined => {
-  const status = Number(readHead(raw)?.statusLine.split(' ')[1]);
-  return Number.isInteger(status) ? status : undefined;
-};
 const bodyOf = (raw: Buffer): string => {
   const head = readHead(raw);
   return head ? raw.subarray(head.bodyAt).toString('utf8') : '';

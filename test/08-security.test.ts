@@ -35,6 +35,7 @@ import {
   splitResponses,
   startScriptedServer,
   startServerUnderTest,
+  statusOf,
   type ServerContract,
   type ServerUnderTest,
 } from './harness/index.ts';
@@ -145,10 +146,6 @@ describe.concurrent(`chapter 08 server: the rules table (${impl.label}/server.ts
 });
 
 const oneResponse = (raw: Buffer): boolean => contentLengthResponseEnd(raw) !== null;
-const statusOf = (raw: Buffer): number | undefined => {
-  const status = Number(readHead(raw)?.statusLine.split(' ')[1]);
-  return Number.isInteger(status) ? status : undefined;
-};
 const get = (port: number, target: string, close = true): string => `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${close ? 'Connection: close\r\n' : ''}\r\n`;
 
 describe.concurrent(`chapter 08 server: slow clients, too many, too long (${impl.label}/server.ts)`, () => {

@@ -41,6 +41,12 @@ export function readHead(raw: Buffer): MessageHead | null {
   return { statusLine: lines[0]!, fields, bodyAt: end + 4 };
 }
 
+/** The status code of the response at the start of `raw`, or undefined if its head has not come whole. */
+export function statusOf(raw: Buffer): number | undefined {
+  const status = Number(readHead(raw)?.statusLine.split(' ')[1]);
+  return Number.isInteger(status) ? status : undefined;
+}
+
 export function fieldValues(head: MessageHead, name: string): string[] {
   const lower = name.toLowerCase();
   return head.fields.filter((field) => field.name.toLowerCase() === lower).map((field) => field.value);
