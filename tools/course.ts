@@ -1,4 +1,4 @@
-// The course commands behind the npm scripts: start, check, diff, server, client.
+// The course commands behind the npm scripts: start, check, diff, hint, server, client.
 // Run as `tsx tools/course.ts <command> [args]`; `--help` on any command says more.
 
 import { spawn } from 'node:child_process';
@@ -9,6 +9,7 @@ import { colourWanted, palette } from './ansi.ts';
 import { ChapterNameError, ROOT, listChapters, resolveChapter, type Chapter } from './chapters.ts';
 import { diffFolders, paintPatch } from './diff-command.ts';
 import { grade } from './grade.ts';
+import { hintText } from './hints.ts';
 import { checkReport, courseMap, pad } from './report.ts';
 
 const HELP: Record<string, string> = {
@@ -23,6 +24,11 @@ const HELP: Record<string, string> = {
   diff: `npm run diff -- N [--from-previous] [--color | --no-color]
   Shows how the reference solution differs from your chapter, as a unified diff.
     --from-previous   show what the reference changed between chapter N-1 and chapter N`,
+  hint: `npm run hint -- N [--all] [--again]
+  Shows chapter N's hints one at a time: the first call shows the first, each later call
+  the next. The hints are the folded "Hint" blocks at the end of the chapter's lesson.
+    --all     show every hint at once
+    --again   start over from the first hint`,
   server: `npm run server -- N [--solution]
   Starts chapter N's server (yours, or the reference with --solution) on HOST:PORT,
   default 127.0.0.1:8080. Stop it with Ctrl-C.`,
@@ -135,6 +141,14 @@ async function run(command: 'server' | 'client', args: string[]): Promise<number
   return new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }
 
+function hint(args: string[]): number {
+  const { values, positionals } = parse('hint', args, { all: { type: 'boolean' }, again: { type: 'boolean' } });
+  if (values.help) return help('hint');
+  const chapter = resolveChapter(positionals[0], listChapters());
+  console.log(hintText(chapter, { all: values.all, again: values.again }));
+  return 0;
+}
+
 function help(command?: string): number {
   console.log(command && HELP[command] ? HELP[command] : usage());
   return 0;
@@ -149,6 +163,8 @@ async function main(argv: string[]): Promise<number> {
       return check(args);
     case 'diff':
       return diff(args);
+    case 'hint':
+      return hint(args);
     case 'server':
     case 'client':
       return run(command, args);
