@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, type Chapter } from './chapters.ts';
+import { pad } from './report.ts';
 
 export interface Hint {
   title: string;
@@ -47,7 +48,7 @@ function writeSeen(seen: Record<string, number>): void {
  */
 export function hintText(chapter: Chapter, options: { all?: boolean; again?: boolean } = {}): string {
   const hints = readHints(readFileSync(path.join(ROOT, chapter.chapterDir, 'README.md'), 'utf8'));
-  const name = `Chapter ${String(chapter.number).padStart(2, '0')}: ${chapter.title}`;
+  const name = `Chapter ${pad(chapter.number)}: ${chapter.title}`;
   if (hints.length === 0) return `${name} has no hints. npm run diff -- ${chapter.number} shows the reference solution.`;
   const show = (i: number): string => `Hint ${i + 1} of ${hints.length}: ${hints[i]!.title}\n\n${hints[i]!.body}\n`;
   if (options.all) return [`${name}: every hint.`, '', ...hints.map((_, i) => show(i))].join('\n');

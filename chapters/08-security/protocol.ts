@@ -219,22 +219,22 @@ export class HeadReader {
    * of waiting for a timeout. Each byte is checked once: linear, like the search.
    */
   private refuseBareLineEnds(until: number): void {
-    let at = Math.max(this.checked, this.start);
-    for (; at < until; at++) {
-      const byte = this.buffer[at];
-      if (byte === 0x0a && (at === this.start || this.buffer[at - 1] !== 0x0d)) {
-        this.failed = new HttpError(400, `a bare LF at byte ${at - this.start} of the head: every line ends in CRLF`);
-        throw this.failed;
-      }
-      if (byte === 0x0d) {
-        if (at + 1 === until) break; // the LF may come in the next chunk
-        if (this.buffer[at + 1] !== 0x0a) {
-          this.failed = new HttpError(400, `a bare CR at byte ${at - this.start} of the head: every line ends in CRLF`);
-          throw this.failed;
-        }
-      }
+    const bytes = this.buffer.subarray(0, until);
+    const from = Math.max(this.checked, this.start);
+    const bare = (what: string, at: number): never => {
+      this.failed = new HttpError(400, `a bare ${what} at byte ${at - this.start} of the head: every line ends in CRLF`);
+      throw this.failed;
+    };
+    // indexOf() jumps from line end to line end in native code: no loop over every byte here.
+    for (let lf = bytes.indexOf(0x0a, from); lf >= 0; lf = bytes.indexOf(0x0a, lf + 1)) {
+      if (lf === this.start || bytes[lf - 1] !== 0x0d) bare('LF', lf);
     }
-    this.checked = at;
+    this.checked = until;
+    for (let cr = bytes.indexOf(0x0d, from); cr >= 0; cr = bytes.indexOf(0x0d, cr + 1)) {
+      // A CR last in the chunk waits for the next one, which may bring its LF.
+      if (cr + 1 === until) this.checked = cr;
+      else if (bytes[cr + 1] !== 0x0a) bare('CR', cr);
+    }
   }
 
   /** Appends a chunk, doubling the buffer when it is full: each byte is copied O(1) times on average. */
@@ -880,13 +880,14 @@ export class ResponseReader {
     return this.raw.length > 0;
   }
 
-  /** How many bytes of the response have come so far. */
-  received = 0;
+  /** How many bytes of the response have come so far (for the error that says where it stopped). */
+  get received(): number {
+    return this.raw.reduce((sum, piece) => sum + piece.length, 0);
+  }
 
   /** Adds a chunk; returns the response and the bytes after it once it is complete, else null. */
   push(chunk: Buffer): { response: ParsedResponse; rest: Buffer } | null {
     if (chunk.length === 0) return null;
-    this.received += chunk.length;
     this.raw.push(chunk);
     let bodyChunk = chunk;
     if (!this.head) {

@@ -392,11 +392,10 @@ export interface Fed {
   outcomes: Array<Outcome | Promise<Outcome>>;
   /** Read nothing more: the last request asked to close, or could not be read. */
   close: boolean;
-  /** Part of a request has arrived, and the rest has not. */
-  partial: boolean;
   /**
-   * Which part of a request is awaited, if one has begun; which request it is (1, 2, ...);
-   * and whether it asks for HEAD, so that an answer to it has no body.
+   * Set when part of a request has arrived and the rest has not: which part is awaited,
+   * which request it is (1, 2, ...), and whether it asks for HEAD (so an answer to it has no
+   * body).
    */
   awaiting?: { part: 'head' | 'body'; request: number; head: boolean };
 }
@@ -485,7 +484,7 @@ export function connection(
             // Not the whole head yet.
             const started = heads.started;
             const awaiting = { part: 'head', request: info.requests + 1, head: asksForHead(heads.peek(5)) } as const;
-            return { outcomes, close: false, partial: started, awaiting: started ? awaiting : undefined };
+            return { outcomes, close: false, awaiting: started ? awaiting : undefined };
           }
           head = parts.head;
           request = parseRequestHead(head, settings.limits);
@@ -497,23 +496,23 @@ export function connection(
         }
         const parts = body.push(pending);
         // Not the whole body yet.
-        if (!parts) return { outcomes, close: false, partial: true, awaiting: { part: 'body', request: info.requests + 1, head: request.method === 'HEAD' } };
+        if (!parts) return { outcomes, close: false, awaiting: { part: 'body', request: info.requests + 1, head: request.method === 'HEAD' } };
         info.requests += 1;
         const outcome = answer({ ...request, body: parts.body });
         outcomes.push(outcome);
         // RFC 9112 §9.6: after "close", answer and read nothing more, pipelined or not.
-        if (!keepsAlive(request) || lastAllowed() || (!isPromise(outcome) && outcome.close)) return { outcomes, close: true, partial: false };
+        if (!keepsAlive(request) || lastAllowed() || (!isPromise(outcome) && outcome.close)) return { outcomes, close: true };
         head = undefined;
         request = undefined;
         body = undefined;
         pending = parts.rest;
-        if (pending.length === 0) return { outcomes, close: false, partial: false };
+        if (pending.length === 0) return { outcomes, close: false };
       }
     } catch (error) {
       // A head refused before it was whole (431, 414, a bare CR) may still be a HEAD's.
       const omitBody = asksForHead(head ?? heads.peek(5));
       outcomes.push({ answer: failure(error, onError, omitBody), close: true });
-      return { outcomes, close: true, partial: false };
+      return { outcomes, close: true };
     }
   };
 }
@@ -538,8 +537,8 @@ export function handleConnection(
   let ended = false;
   /** Answers decided or being made, not yet written. */
   let unanswered = 0;
-  /** Part of a request has arrived. */
-  let partial = false;
+  /** The part of a request that has begun to arrive and is awaited, if any. */
+  let awaiting: Fed['awaiting'];
   /** The server is shutting down: close as soon as nothing is in flight. */
   let draining = false;
   const close = (): void => {
@@ -552,14 +551,14 @@ export function handleConnection(
     socket.end();
   };
   const closeIfIdle = (): void => {
-    if (draining && unanswered === 0 && !partial) close();
+    if (draining && unanswered === 0 && !awaiting) close();
   };
   // RFC 9110 §15.5.9: 408 says the server would not wait any longer for the request. It
   // goes out after the answers before it; then the server closes, reading nothing more.
   const timedOut = (part: 'head' | 'body', ms: number, omitBody: boolean): void => {
     if (closing) return;
     closing = true;
-    partial = false;
+    awaiting = undefined;
     unanswered += 1;
     send(async () => {
       unanswered -= 1;
@@ -572,10 +571,8 @@ export function handleConnection(
   // of the end of its head. A byte now and then does not reset these clocks, which is what
   // beats slowloris: the idle timer below never fires for a client that trickles.
   let deadline: NodeJS.Timeout | undefined;
-  let awaiting: Fed['awaiting'];
-  const watch = (next: Fed['awaiting']): void => {
-    if (next?.request === awaiting?.request && next?.part === awaiting?.part) return;
-    awaiting = next;
+  const watch = (before: Fed['awaiting'], next: Fed['awaiting']): void => {
+    if (next?.request === before?.request && next?.part === before?.part) return;
     clearTimeout(deadline);
     deadline = undefined;
     if (!next) return;
@@ -590,7 +587,7 @@ export function handleConnection(
   // went quiet halfway through a request gets a 408, so it knows why.
   socket.setTimeout(settings.idleTimeoutMs, () => {
     if (ended) socket.destroy();
-    else if (partial) timedOut(awaiting?.part ?? 'head', settings.idleTimeoutMs, awaiting?.head ?? false);
+    else if (awaiting) timedOut(awaiting.part, settings.idleTimeoutMs, awaiting.head);
     else if (unanswered === 0) close();
   });
   // Answers go out one after another, in the order of the requests: one still being made
@@ -613,8 +610,9 @@ export function handleConnection(
       socket.destroy();
       return;
     }
-    partial = fed.partial;
-    watch(fed.close ? undefined : fed.awaiting);
+    const before = awaiting;
+    awaiting = fed.close ? undefined : fed.awaiting;
+    watch(before, awaiting);
     for (const outcome of fed.outcomes) {
       unanswered += 1;
       send(async () => {

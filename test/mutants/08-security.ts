@@ -11,7 +11,7 @@ export const mutants: Mutant[] = [
   {
     name: 'the deadline starts again with every byte, so a trickle never reaches it',
     file: 'server.ts',
-    find: '    if (next?.request === awaiting?.request && next?.part === awaiting?.part) return;\n',
+    find: '    if (next?.request === before?.request && next?.part === before?.part) return;\n',
     replace: '',
     caughtBy: ['whose head trickles in', 'whose body trickles in'],
   },
