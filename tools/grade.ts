@@ -15,7 +15,7 @@ const require = createRequire(import.meta.url);
 const VITEST = path.join(path.dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
 
 /** Variables that vitest sets for its own workers; a nested run must not inherit them. */
-function cleanEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
+export function cleanEnvironment(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (!key.startsWith('VITEST') && key !== 'COURSE_IMPL' && key !== 'COURSE_PLAN' && key !== 'TEST') env[key] = value;
@@ -98,7 +98,7 @@ export async function grade(plan: PlanProject[], options: GradeOptions = {}): Pr
     } catch {
       results = {
         tests: [],
-        unhandled: timedOut ? [] : [`vitest ended (exit code ${exitCode}) without results:\n${output.trim()}`],
+        unhandled: timedOut ? [] : [`vitest ended (exit code ${exitCode}) without results:\n${output.trim().replace(/\x1b\[[0-9;]*m/g, '')}`],
       };
     }
     return { ...results, exitCode, output, timedOut };

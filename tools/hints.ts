@@ -3,10 +3,11 @@
 // written once and read either way. How many a learner has seen is kept in .course/, which
 // git ignores: a reset of the chapter does not hide them again.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, type Chapter } from './chapters.ts';
 import { pad } from './report.ts';
+import { readState, writeState } from './state.ts';
 
 export interface Hint {
   title: string;
@@ -21,27 +22,6 @@ export function readHints(lesson: string): Hint[] {
   return [...lesson.matchAll(BLOCK)].map((match) => ({ title: match[1]!, body: match[2]!.trim() }));
 }
 
-/** Where the count of hints seen is kept; COURSE_STATE_DIR moves it (the tests do). */
-function stateFile(): string {
-  return path.join(process.env.COURSE_STATE_DIR ?? path.join(ROOT, '.course'), 'hints.json');
-}
-
-function readSeen(): Record<string, number> {
-  const file = stateFile();
-  if (!existsSync(file)) return {};
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
-  } catch {
-    return {}; // a damaged file costs the learner a hint, not the command
-  }
-}
-
-function writeSeen(seen: Record<string, number>): void {
-  const file = stateFile();
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(seen, null, 2)}\n`);
-}
-
 /**
  * The text to print for `npm run hint`: the next hint not seen yet (the first call shows
  * the first), every hint with `all`, or the first again with `again`.
@@ -52,11 +32,11 @@ export function hintText(chapter: Chapter, options: { all?: boolean; again?: boo
   if (hints.length === 0) return `${name} has no hints. npm run diff -- ${chapter.number} shows the reference solution.`;
   const show = (i: number): string => `Hint ${i + 1} of ${hints.length}: ${hints[i]!.title}\n\n${hints[i]!.body}\n`;
   if (options.all) return [`${name}: every hint.`, '', ...hints.map((_, i) => show(i))].join('\n');
-  const seen = readSeen();
+  const seen = readState<Record<string, number>>('hints.json');
   const shown = options.again ? 0 : (seen[chapter.id] ?? 0);
   const next = Math.min(shown, hints.length - 1);
   seen[chapter.id] = Math.max(next + 1, seen[chapter.id] ?? 0);
-  writeSeen(seen);
+  writeState('hints.json', seen);
   const after =
     next + 1 < hints.length
       ? `Run npm run hint -- ${chapter.number} again for hint ${next + 2}; --all shows every one.`

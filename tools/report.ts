@@ -4,6 +4,7 @@
 
 import type { Palette } from './ansi.ts';
 import type { Chapter } from './chapters.ts';
+import { plainHints } from './failure-hints.ts';
 import type { RunResults, TestResult } from './results-reporter.ts';
 
 /** A test's name without the file names that its describe blocks carry. */
@@ -26,8 +27,31 @@ function indent(text: string, by: string): string {
     .join('\n');
 }
 
-function describeFailure(test: TestResult, paint: Palette): string {
-  const parts = [paint.red(paint.bold(`✗ ${shortName(test)}`)), '', indent(test.errors.join('\n\n') || '(no message)', '  ')];
+/** Words wrapped to lines of at most `width` characters. */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** The plain-language hints for a report, as indented lines under it. */
+export function hintLines(report: string, paint: Palette): string[] {
+  return plainHints(report).flatMap((hint) => ['', ...wrap(hint, 84).map((line, i) => `  ${i === 0 ? paint.yellow('hint:') : '     '} ${line}`)]);
+}
+
+/** A failed test: its name, its report (bytes, caret, expected, how to reproduce) and hints. */
+export function describeFailure(test: TestResult, paint: Palette): string {
+  const report = test.errors.join('\n\n') || '(no message)';
+  const parts = [paint.red(paint.bold(`✗ ${shortName(test)}`)), '', indent(report, '  '), ...hintLines(report, paint)];
   if (test.logs.length > 0) {
     parts.push('', paint.dim('  your code printed while this test ran:'), indent(test.logs.slice(0, 20).join('\n'), '    '));
   }
@@ -77,7 +101,9 @@ export function checkReport(input: CheckReportInput, paint: Palette): { text: st
     out.push(rule, paint.red(paint.bold('✗ An error escaped the tests (thrown in a callback, so no single test caught it):')), '');
     const counts = new Map<string, number>();
     for (const error of results.unhandled) counts.set(error, (counts.get(error) ?? 0) + 1);
-    for (const [error, count] of [...counts].slice(0, 3)) out.push(indent(error, '  '), ...(count > 1 ? [paint.dim(`  (${count} times)`)] : []), '');
+    for (const [error, count] of [...counts].slice(0, 3)) {
+      out.push(indent(error, '  '), ...(count > 1 ? [paint.dim(`  (${count} times)`)] : []), ...hintLines(error, paint), '');
+    }
   }
   if (results.timedOut) {
     out.push(

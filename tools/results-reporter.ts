@@ -44,8 +44,57 @@ function describe(error: SerializedError): string {
   return text.replace(/\x1b\[[0-9;]*m/g, '');
 }
 
+/** Every test's result from vitest's modules, with what each test printed (by test id). */
+export function collectResults(
+  modules: ReadonlyArray<TestModule>,
+  unhandled: ReadonlyArray<SerializedError>,
+  logs: ReadonlyMap<string, string[]> = new Map(),
+): RunResults {
+  const tests: TestResult[] = [];
+  for (const module of modules) {
+    const file = path.relative(process.cwd(), module.moduleId).split(path.sep).join('/');
+    const project = module.project.name;
+    const moduleErrors = module.errors();
+    if (moduleErrors.length > 0) {
+      tests.push({
+        project,
+        file,
+        name: '(the test file could not run)',
+        state: 'failed',
+        errors: moduleErrors.map((error) => describe(error as SerializedError)),
+        logs: [],
+      });
+    }
+    for (const test of module.children.allTests()) {
+      const result = test.result();
+      if (result.state === 'pending') continue;
+      tests.push({
+        project,
+        file,
+        name: test.fullName,
+        state: result.state,
+        note: result.state === 'skipped' ? result.note : undefined,
+        errors: (result.errors ?? []).map((error) => describe(error as SerializedError)),
+        logs: logs.get(test.id) ?? [],
+      });
+    }
+  }
+  return { tests, unhandled: unhandled.map((error) => describe(error)) };
+}
+
+/**
+ * Writes the results to the file named by COURSE_RESULTS (a run in a child process), or
+ * hands them to `onResults` (the grading service, which keeps vitest running between runs).
+ */
 export class ResultsReporter implements Reporter {
   private logs = new Map<string, string[]>();
+
+  private readonly onResults?: (results: RunResults) => void;
+
+  // vitest hands a reporter named by path its options object; the service hands a function.
+  constructor(onResults?: unknown) {
+    if (typeof onResults === 'function') this.onResults = onResults as (results: RunResults) => void;
+  }
 
   onUserConsoleLog(log: { content: string; taskId?: string }): void {
     if (!log.taskId) return;
@@ -55,36 +104,9 @@ export class ResultsReporter implements Reporter {
   }
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<SerializedError>): void {
-    const tests: TestResult[] = [];
-    for (const module of modules) {
-      const file = path.relative(process.cwd(), module.moduleId).split(path.sep).join('/');
-      const project = module.project.name;
-      const moduleErrors = module.errors();
-      if (moduleErrors.length > 0) {
-        tests.push({
-          project,
-          file,
-          name: '(the test file could not run)',
-          state: 'failed',
-          errors: moduleErrors.map((error) => describe(error as SerializedError)),
-          logs: [],
-        });
-      }
-      for (const test of module.children.allTests()) {
-        const result = test.result();
-        if (result.state === 'pending') continue;
-        tests.push({
-          project,
-          file,
-          name: test.fullName,
-          state: result.state,
-          note: result.state === 'skipped' ? result.note : undefined,
-          errors: (result.errors ?? []).map((error) => describe(error as SerializedError)),
-          logs: this.logs.get(test.id) ?? [],
-        });
-      }
-    }
-    const results: RunResults = { tests, unhandled: unhandled.map((error) => describe(error)) };
+    const results = collectResults(modules, unhandled, this.logs);
+    this.logs = new Map();
+    if (this.onResults) return this.onResults(results);
     const out = process.env.COURSE_RESULTS;
     if (out) writeFileSync(out, JSON.stringify(results, null, 2));
   }
