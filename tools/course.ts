@@ -8,14 +8,22 @@ import { parseArgs } from 'node:util';
 import { colourWanted, palette } from './ansi.ts';
 import { ChapterNameError, ROOT, listChapters, resolveChapter, type Chapter } from './chapters.ts';
 import { diffFolders, paintPatch } from './diff-command.ts';
+import { Dashboard } from './dashboard.ts';
 import { grade } from './grade.ts';
+import { Grader } from './grader.ts';
 import { hintText } from './hints.ts';
+import { Progress, survey } from './progress.ts';
 import { checkReport, courseMap, pad } from './report.ts';
 
 const HELP: Record<string, string> = {
-  start: `npm start
-  Grades your code in chapters/ with each chapter's tests and prints the chapter map:
-  which chapters pass, and the exact command to run next.`,
+  start: `npm start [--poll]
+  Finds your current chapter (the first whose code in chapters/ does not pass its tests),
+  grades it, and shows the first failure. It watches chapters/ and grades again each time
+  you save; keys: h hint, d diff, n/p next/previous chapter, r re-run, l chapters, q quit.
+  Without a terminal (a pipe, CI) it prints the chapter map once and exits.
+    --poll    look at the files every 0.5 s instead of waiting for change events
+              (for WSL on a Windows drive, network shares, some containers)
+    --watch   watch and read keys even without a terminal`,
   check: `npm run check -- N [--solution] [--verbose]
   Grades your chapters/NN-* folder with the tests of chapters N, N-1, ... 1 (newest first).
   Exits 0 only when every test passes.
@@ -55,16 +63,38 @@ function parse<T extends Flags>(command: string, args: string[], options: T) {
 }
 
 async function start(args: string[]): Promise<number> {
-  const { values } = parse('start', args, { color: { type: 'boolean' }, 'no-color': { type: 'boolean' } });
+  const { values } = parse('start', args, {
+    poll: { type: 'boolean' },
+    watch: { type: 'boolean' },
+    color: { type: 'boolean' },
+    'no-color': { type: 'boolean' },
+  });
   if (values.help) return help('start');
   const paint = palette(colourWanted(values));
   const chapters = listChapters();
-  console.log(paint.dim(`Grading ${chapters.length} chapters in chapters/ ...`));
-  const results = await grade(
-    chapters.map((chapter) => ({ name: chapter.id, impl: chapter.chapterDir, tests: [chapter.testFile] })),
-  );
-  const rows = chapters.map((chapter) => ({ chapter, tests: results.tests.filter((test) => test.project === chapter.id) }));
-  console.log(courseMap(rows, results.unhandled, paint).text);
+  const grader = new Grader(chapters);
+  const progress = new Progress();
+  // A pipe or CI cannot answer keys: the map, once, and done.
+  if (!values.watch && !(process.stdin.isTTY && process.stdout.isTTY)) {
+    console.log(paint.dim('Grading your chapters in order, up to the first that does not pass ...'));
+    const found = await survey(chapters, (chapter) => grader.grade(chapter), progress);
+    grader.stop();
+    console.log(courseMap(found.rows, paint).text);
+    return 0;
+  }
+  const dashboard = new Dashboard({
+    root: ROOT,
+    chapters,
+    grader,
+    progress,
+    paint,
+    output: { write: (text) => process.stdout.write(text), clear: Boolean(process.stdout.isTTY) },
+    input: process.stdin,
+    poll: values.poll,
+  });
+  process.on('SIGINT', () => dashboard.quit());
+  process.on('SIGTERM', () => dashboard.quit());
+  await dashboard.run();
   return 0;
 }
 

@@ -3,7 +3,7 @@
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { createTwoFilesPatch } from 'diff';
+import { createTwoFilesPatch, structuredPatch } from 'diff';
 import type { Palette } from './ansi.ts';
 
 /** The files under `dir`, relative to it, with forward slashes; lessons are not code, so left out. */
@@ -43,6 +43,30 @@ export function diffFolders(root: string, oldDir: string, newDir: string): Folde
     patches.push(createTwoFilesPatch(`${oldDir}/${file}`, `${newDir}/${file}`, before, after, undefined, undefined, { context: 3 }));
   }
   return { patches, compared: files.length };
+}
+
+export interface FileChange {
+  file: string;
+  added: number;
+  removed: number;
+}
+
+/** How many lines of each code file differ between the folders: the short form of the diff. */
+export function diffSummary(root: string, oldDir: string, newDir: string): FileChange[] {
+  const files = [...new Set([...codeFiles(path.join(root, oldDir)), ...codeFiles(path.join(root, newDir))])].sort();
+  const changes: FileChange[] = [];
+  for (const file of files) {
+    const before = read(path.join(root, oldDir, file));
+    const after = read(path.join(root, newDir, file));
+    if (before === after) continue;
+    const lines = structuredPatch(file, file, before, after, undefined, undefined, { context: 0 }).hunks.flatMap((hunk) => hunk.lines);
+    changes.push({
+      file,
+      added: lines.filter((line) => line.startsWith('+')).length,
+      removed: lines.filter((line) => line.startsWith('-')).length,
+    });
+  }
+  return changes;
 }
 
 /** Colours a unified diff: removed lines red, added green, hunk headers cyan. */

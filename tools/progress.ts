@@ -87,21 +87,20 @@ export class Progress {
   }
 }
 
-export type GradeChapter = (chapter: Chapter) => Promise<RunResults & { timedOut?: number }>;
 
 /**
  * Every chapter's status, grading in order until one fails: that is the current chapter.
  * Chapters remembered as passing with the same fingerprint are not graded again.
  */
-export async function survey(
+export async function survey<Results extends RunResults & { timedOut?: number }>(
   chapters: Chapter[],
-  grade: GradeChapter,
+  grade: (chapter: Chapter) => Promise<Results>,
   progress: Progress,
   onGrading: (chapter: Chapter) => void = () => {},
-): Promise<{ rows: ChapterProgress[]; current?: Chapter; results?: RunResults & { timedOut?: number } }> {
+): Promise<{ rows: ChapterProgress[]; current?: Chapter; results?: Results }> {
   const rows: ChapterProgress[] = [];
   let current: Chapter | undefined;
-  let results: (RunResults & { timedOut?: number }) | undefined;
+  let results: Results | undefined;
   for (const chapter of chapters) {
     const recalled = progress.recall(chapter);
     if (current) {

@@ -11,6 +11,7 @@ const chapter = (number: number, title: string): Chapter => {
 };
 const one = chapter(1, 'Hello');
 const two = chapter(2, 'Framing');
+const three = chapter(3, 'Reads');
 const result = (file: string, name: string, state: TestResult['state'], extra: Partial<TestResult> = {}): TestResult => ({
   project: 'check',
   file,
@@ -80,19 +81,21 @@ describe('the chapter map', () => {
   it('marks each chapter and points at the first one that does not pass', () => {
     const { text, next } = courseMap(
       [
-        { chapter: one, tests: [result(one.testFile, 'x', 'passed')] },
-        { chapter: two, tests: [result(two.testFile, 'y', 'failed'), result(two.testFile, 'z', 'passed')] },
+        { chapter: one, status: 'passed', passed: 1, total: 1 },
+        { chapter: two, status: 'failed', passed: 1, total: 2 },
+        { chapter: three, status: 'ungraded', passed: 0, total: 0 },
       ],
-      [],
       plain,
     );
     expect(next).toBe(two);
     expect(text).toContain('✓ 01  Hello');
     expect(text).toMatch(/✗ 02 {2}Framing +1 of 2 tests pass {3}← you are here/);
+    expect(text).toMatch(/· 03 {2}Reads +not graded yet/);
+    expect(text).toContain('[███████░░░░░░░░░░░░░] 1 of 3 chapters pass');
     expect(text).toContain('3. Grade your code:   npm run check -- 2');
   });
 
   it('congratulates when every chapter passes', () => {
-    expect(courseMap([{ chapter: one, tests: [result(one.testFile, 'x', 'passed')] }], [], plain).text).toContain('Every chapter passes');
+    expect(courseMap([{ chapter: one, status: 'passed', passed: 1, total: 1 }], plain).text).toContain('Every chapter passes');
   });
 });

@@ -5,6 +5,7 @@
 import type { Palette } from './ansi.ts';
 import type { Chapter } from './chapters.ts';
 import { plainHints } from './failure-hints.ts';
+import type { ChapterProgress } from './progress.ts';
 import type { RunResults, TestResult } from './results-reporter.ts';
 
 /** A test's name without the file names that its describe blocks carry. */
@@ -71,6 +72,33 @@ export interface CheckReportInput {
   next?: Chapter;
 }
 
+/**
+ * What went wrong outside any single test: errors that escaped the tests, and a run that had
+ * to be stopped. Empty when neither happened.
+ */
+export function troubleText(results: RunResults & { timedOut?: number }, paint: Palette): string {
+  const out: string[] = [];
+  if (results.unhandled.length > 0) {
+    out.push(paint.red(paint.bold('✗ An error escaped the tests (thrown in a callback, so no single test caught it):')), '');
+    const counts = new Map<string, number>();
+    for (const error of results.unhandled) counts.set(error, (counts.get(error) ?? 0) + 1);
+    for (const [error, count] of [...counts].slice(0, 3)) {
+      out.push(indent(error, '  '), ...(count > 1 ? [paint.dim(`  (${count} times)`)] : []), ...hintLines(error, paint), '');
+    }
+  }
+  if (results.timedOut) {
+    out.push(
+      paint.red(paint.bold(`✗ The tests did not finish within ${results.timedOut} s, so they were stopped.`)),
+      '',
+      '  Something in the code under test never returns. An endless loop (a while or for whose',
+      "  condition never turns false) blocks every connection and every timer, the tests' own",
+      '  deadlines too. Look for a loop that waits for data: in Node you wait for the next',
+      "  'data' event instead.",
+    );
+  }
+  return out.join('\n').trimEnd();
+}
+
 /** The report of `npm run check -- N`, and whether everything passed. */
 export function checkReport(input: CheckReportInput, paint: Palette): { text: string; ok: boolean } {
   const { results, graded, folder } = input;
@@ -97,26 +125,8 @@ export function checkReport(input: CheckReportInput, paint: Palette): { text: st
 
   const rule = paint.dim('─'.repeat(72));
   for (const failure of shown) out.push(rule, failure, '');
-  if (results.unhandled.length > 0) {
-    out.push(rule, paint.red(paint.bold('✗ An error escaped the tests (thrown in a callback, so no single test caught it):')), '');
-    const counts = new Map<string, number>();
-    for (const error of results.unhandled) counts.set(error, (counts.get(error) ?? 0) + 1);
-    for (const [error, count] of [...counts].slice(0, 3)) {
-      out.push(indent(error, '  '), ...(count > 1 ? [paint.dim(`  (${count} times)`)] : []), ...hintLines(error, paint), '');
-    }
-  }
-  if (results.timedOut) {
-    out.push(
-      rule,
-      paint.red(paint.bold(`✗ The tests did not finish within ${results.timedOut} s, so they were stopped.`)),
-      '',
-      '  Something in the code under test never returns. An endless loop (a while or for whose',
-      '  condition never turns false) blocks every connection and every timer, the tests\' own',
-      '  deadlines too. Look for a loop that waits for data: in Node you wait for the next',
-      "  'data' event instead.",
-      '',
-    );
-  }
+  const trouble = troubleText(results, paint);
+  if (trouble) out.push(rule, trouble, '');
 
   const counts = tally(results.tests);
   const total = counts.passed + counts.failed;
@@ -137,32 +147,39 @@ export function checkReport(input: CheckReportInput, paint: Palette): { text: st
   return { text: out.join('\n'), ok };
 }
 
-export interface MapRow {
-  chapter: Chapter;
-  tests: TestResult[];
+/** A bar of `width` cells, filled in proportion to done / total. */
+export function bar(done: number, total: number, width = 20): string {
+  const filled = total > 0 ? Math.round((done / total) * width) : 0;
+  return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}]`;
 }
 
-/** The chapter map of `npm start`: every chapter, whether its own tests pass, and what to do next. */
-export function courseMap(rows: MapRow[], unhandled: string[], paint: Palette): { text: string; next?: Chapter } {
-  const out = [paint.bold('HTTP/1.1 from the socket up: your chapters'), ''];
-  let next: Chapter | undefined;
+/** One line per chapter: passes, fails (with its count), or not graded yet. */
+export function chapterLines(rows: ChapterProgress[], current: Chapter | undefined, paint: Palette): string[] {
   const width = Math.max(...rows.map((row) => row.chapter.title.length));
-  for (const { chapter, tests } of rows) {
-    const counts = tally(tests);
-    const passes = tests.length > 0 && counts.failed === 0;
-    if (!passes && !next) next = chapter;
-    const mark = passes ? paint.green('✓') : paint.red('✗');
-    const detail = tests.length === 0 ? 'could not run its tests' : `${counts.passed} of ${counts.passed + counts.failed} tests pass`;
-    out.push(`  ${mark} ${pad(chapter.number)}  ${chapter.title.padEnd(width)}  ${paint.dim(detail)}${chapter === next ? paint.yellow('   ← you are here') : ''}`);
-  }
-  out.push('');
-  if (unhandled.length > 0) out.push(paint.yellow('Some code under test threw outside any test; npm run check shows where.'), '');
+  return rows.map(({ chapter, status, passed, total }) => {
+    const mark = status === 'passed' ? paint.green('✓') : status === 'failed' ? paint.red('✗') : paint.dim('·');
+    const detail = status === 'ungraded' ? 'not graded yet' : total === 0 ? 'could not run its tests' : `${passed} of ${total} tests pass`;
+    return `  ${mark} ${pad(chapter.number)}  ${chapter.title.padEnd(width)}  ${paint.dim(detail)}${chapter === current ? paint.yellow('   ← you are here') : ''}`;
+  });
+}
+
+/**
+ * The chapter map of `npm start` without a terminal: every chapter, whether its tests pass,
+ * and what to do next. The current chapter is the first that does not pass.
+ */
+export function courseMap(rows: ChapterProgress[], paint: Palette): { text: string; next?: Chapter } {
+  const next = rows.find((row) => row.status !== 'passed')?.chapter;
+  const passed = rows.filter((row) => row.status === 'passed').length;
+  const out = [paint.bold('HTTP/1.1 from the socket up: your chapters'), '', ...chapterLines(rows, next, paint), ''];
+  out.push(`${bar(passed, rows.length)} ${passed} of ${rows.length} chapters pass`, '');
   if (next) {
     out.push(
       paint.bold(`Next: chapter ${pad(next.number)}, ${next.title}.`),
       `  1. Read the lesson:   ${next.chapterDir}/README.md`,
       `  2. Write the TODOs:   ${next.chapterDir}/server.ts and client.ts`,
       `  3. Grade your code:   npm run check -- ${next.number}`,
+      '',
+      'In a terminal, npm start watches your files and grades the chapter on every save.',
     );
   } else {
     out.push(paint.green(paint.bold('Every chapter passes its tests. Well done.')));
