@@ -1,5 +1,8 @@
 // The course commands, run as a learner runs them (in a child process, without a terminal).
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runTs } from './spawn.ts';
 
@@ -41,17 +44,26 @@ describe.concurrent('the course commands', { timeout: 60_000 }, () => {
   });
 
   it('start prints the chapter map once without a terminal, and the next command', async () => {
-    const { code, stdout } = await course('start');
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/✗ 01 {2}.*← you are here/);
-    expect(stdout).toContain('npm run check -- 1');
+    const state = mkdtempSync(path.join(os.tmpdir(), 'course-start-'));
+    try {
+      const { code, stdout } = await runTs('tools/course.ts', ['start'], { COURSE_STATE_DIR: state }).finished;
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/✗ 01 {2}.*0 of \d+ tests pass {3}← you are here/);
+      expect(stdout).toMatch(/· 02 {2}.*not graded yet/);
+      expect(stdout).toContain('npm run check -- 1');
+    } finally {
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 
-  it.each([['--help'], ['check', '--help'], ['server', '--help']])('answers %s with usage', async (...args) => {
-    const { code, stdout } = await course(...args);
-    expect(code).toBe(0);
-    expect(stdout).toContain('npm run');
-  });
+  it.each([['--help'], ...['start', 'check', 'diff', 'hint', 'reset', 'server', 'client'].map((command) => [command, '--help'])].map((args) => [args.join(' '), args] as const))(
+    'answers %s with its usage',
+    async (_, args) => {
+      const { code, stdout } = await course(...args);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^npm (start|run)/m);
+    },
+  );
 
   it('rejects an unknown option with the usage of the command', async () => {
     const { code, stderr } = await course('check', '1', '--frobnicate');

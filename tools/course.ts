@@ -1,9 +1,10 @@
-// The course commands behind the npm scripts: start, check, diff, hint, server, client.
+// The course commands behind the npm scripts: start, check, diff, hint, reset, server, client.
 // Run as `tsx tools/course.ts <command> [args]`; `--help` on any command says more.
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { colourWanted, palette } from './ansi.ts';
 import { ChapterNameError, ROOT, listChapters, resolveChapter, type Chapter } from './chapters.ts';
@@ -14,6 +15,7 @@ import { Grader } from './grader.ts';
 import { hintText } from './hints.ts';
 import { Progress, survey } from './progress.ts';
 import { checkReport, courseMap, pad } from './report.ts';
+import { ResetError, applyReset, describePlan, planReset } from './reset.ts';
 
 const HELP: Record<string, string> = {
   start: `npm start [--poll]
@@ -37,6 +39,13 @@ const HELP: Record<string, string> = {
   the next. The hints are the folded "Hint" blocks at the end of the chapter's lesson.
     --all     show every hint at once
     --again   start over from the first hint`,
+  reset: `npm run reset -- N [--yes] [--from <commit>]
+  Puts chapter N's starter back in chapters/NN-*, from git, after you confirm: the files
+  that differ from it are overwritten. Files you added are left alone, and so is every
+  other chapter.
+    --yes            do not ask first
+    --from <commit>  take the starter from this commit instead of HEAD (if you committed
+                     your own work, name the commit the course came with)`,
   server: `npm run server -- N [--solution]
   Starts chapter N's server (yours, or the reference with --solution) on HOST:PORT,
   default 127.0.0.1:8080. Stop it with Ctrl-C.`,
@@ -51,7 +60,7 @@ function usage(): string {
 
 class UsageError extends Error {}
 
-type Flags = Record<string, { type: 'boolean' }>;
+type Flags = Record<string, { type: 'boolean' } | { type: 'string' }>;
 
 function parse<T extends Flags>(command: string, args: string[], options: T) {
   try {
@@ -95,6 +104,8 @@ async function start(args: string[]): Promise<number> {
   process.on('SIGINT', () => dashboard.quit());
   process.on('SIGTERM', () => dashboard.quit());
   await dashboard.run();
+  // A pipe on stdin (the tests type into one) would keep the process alive.
+  process.stdin.destroy();
   return 0;
 }
 
@@ -179,6 +190,38 @@ function hint(args: string[]): number {
   return 0;
 }
 
+async function reset(args: string[]): Promise<number> {
+  const { values, positionals } = parse('reset', args, { yes: { type: 'boolean' }, from: { type: 'string' } });
+  if (values.help) return help('reset');
+  const chapter = resolveChapter(positionals[0], listChapters());
+  const plan = planReset(ROOT, chapter, typeof values.from === 'string' ? values.from : 'HEAD');
+  console.log(describePlan(plan));
+  if (plan.restore.length === 0) return 0;
+  if (!values.yes) {
+    const answer = await ask(`\nRestore ${plan.restore.length === 1 ? 'this file' : `these ${plan.restore.length} files`}? [y/N] `);
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      console.log('Nothing was changed.');
+      return 1;
+    }
+  }
+  applyReset(ROOT, plan);
+  console.log(`Restored ${plan.restore.map((entry) => entry.file).join(', ')} in ${chapter.chapterDir}/ from commit ${plan.commit}. No other chapter was touched.`);
+  return 0;
+}
+
+/** One line from stdin (a terminal or a pipe); empty when stdin ends first. */
+async function ask(question: string): Promise<string> {
+  const lines = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return await new Promise<string>((resolve) => {
+      lines.question(question, resolve);
+      lines.once('close', () => resolve(''));
+    });
+  } finally {
+    lines.close();
+  }
+}
+
 function help(command?: string): number {
   console.log(command && HELP[command] ? HELP[command] : usage());
   return 0;
@@ -195,6 +238,8 @@ async function main(argv: string[]): Promise<number> {
       return diff(args);
     case 'hint':
       return hint(args);
+    case 'reset':
+      return reset(args);
     case 'server':
     case 'client':
       return run(command, args);
@@ -216,7 +261,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof ChapterNameError || error instanceof UsageError) {
+  if (error instanceof ChapterNameError || error instanceof UsageError || error instanceof ResetError) {
     console.error(error.message);
     process.exitCode = 2;
   } else {

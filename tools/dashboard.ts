@@ -67,6 +67,9 @@ export class Dashboard {
   private results?: GradeResults;
   private gradedPrint?: string;
   private grading?: Chapter;
+  /** Until the current chapter is found, no chapter on screen is "not the current one". */
+  private surveying = true;
+  private gradedMs?: number;
   private again = false;
   private banner?: string;
   private panel?: Panel;
@@ -114,6 +117,7 @@ export class Dashboard {
       this.render();
     });
     if (this.closed) return;
+    this.surveying = false;
     this.rows = found.rows;
     this.current = found.current;
     this.viewing = found.current ?? chapters.at(-1)!;
@@ -135,7 +139,9 @@ export class Dashboard {
     this.grading = chapter;
     this.render();
     const print = fingerprint(chapter, this.options.root);
+    const started = Date.now();
     const results = await this.options.grader.grade(chapter);
+    this.gradedMs = Date.now() - started;
     this.grading = undefined;
     if (chapter === this.viewing) this.gradedPrint = print;
     return results;
@@ -188,6 +194,7 @@ export class Dashboard {
   // ---- files and keys ----
 
   private changed(): void {
+    if (this.closed) return; // an event already on its way when the watcher closed
     clearTimeout(this.settle);
     this.settle = setTimeout(() => void this.regrade(false), SETTLE_MS);
   }
@@ -233,7 +240,7 @@ export class Dashboard {
       case '\x04': // Ctrl-D
         return this.quit();
       case 'h':
-        this.panel = { title: `Hint for chapter ${pad(this.viewing.number)}`, body: hintText(this.viewing) };
+        this.panel = { title: `Hint for chapter ${pad(this.viewing.number)}`, body: hintText(this.viewing, {}, this.options.root) };
         return this.render();
       case 'd':
         this.panel = { title: `npm run diff -- ${this.viewing.number}`, body: this.diffText() };
@@ -288,8 +295,14 @@ export class Dashboard {
     const row = this.rows.find((entry) => entry.chapter === chapter)!;
     const out = [paint.bold('HTTP/1.1 from the socket up'), ''];
     out.push(`  Course       ${bar(passedChapters, chapters.length)} ${passedChapters} of ${chapters.length} chapters pass`);
-    const status = this.grading === chapter ? paint.yellow('grading…') : row.status === 'ungraded' ? 'not graded yet' : `${row.passed} of ${row.total} tests pass`;
-    out.push(`  Chapter ${pad(chapter.number)}   ${bar(row.passed, row.total)} ${status}   ${paint.bold(chapter.title)}${chapter === this.current ? '' : paint.dim(' (not the current chapter)')}`);
+    const status =
+      this.grading === chapter
+        ? paint.yellow('grading…')
+        : row.status === 'ungraded'
+          ? 'not graded yet'
+          : `${row.passed} of ${row.total} tests pass${this.gradedMs !== undefined && this.results ? paint.dim(` (graded in ${(this.gradedMs / 1000).toFixed(1)} s)`) : ''}`;
+    const elsewhere = !this.surveying && this.current && chapter !== this.current ? paint.dim(` (you are at chapter ${pad(this.current.number)})`) : '';
+    out.push(`  Chapter ${pad(chapter.number)}   ${bar(row.passed, row.total)} ${status}   ${paint.bold(chapter.title)}${elsewhere}`);
     if (this.grading && this.grading !== chapter) out.push(paint.yellow(`  grading chapter ${pad(this.grading.number)}…`));
     out.push('');
     if (this.banner) out.push(this.banner, '');
@@ -298,7 +311,8 @@ export class Dashboard {
       out.push(rule, paint.bold(this.panel.title), '', this.panel.body, '', paint.dim('Esc or r: back to the test result'));
     } else if (this.results && row.status === 'failed') {
       out.push(rule, firstProblem(this.results, paint), '');
-      out.push(paint.dim(`  npm run check -- ${chapter.number} lists every test of chapters ${pad(1)} to ${pad(chapter.number)}.`));
+      const range = chapter.number === 1 ? 'chapter 01' : `chapters 01 to ${pad(chapter.number)}`;
+      out.push(paint.dim(`  npm run check -- ${chapter.number} lists every test of ${range}.`));
     } else if (row.status === 'passed' && !this.banner) {
       out.push(paint.green(`✓ Chapter ${pad(chapter.number)} passes its tests.`));
     }

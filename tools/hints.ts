@@ -26,17 +26,17 @@ export function readHints(lesson: string): Hint[] {
  * The text to print for `npm run hint`: the next hint not seen yet (the first call shows
  * the first), every hint with `all`, or the first again with `again`.
  */
-export function hintText(chapter: Chapter, options: { all?: boolean; again?: boolean } = {}): string {
-  const hints = readHints(readFileSync(path.join(ROOT, chapter.chapterDir, 'README.md'), 'utf8'));
+export function hintText(chapter: Chapter, options: { all?: boolean; again?: boolean } = {}, root = ROOT): string {
+  const hints = readHints(readFileSync(path.join(root, chapter.chapterDir, 'README.md'), 'utf8'));
   const name = `Chapter ${pad(chapter.number)}: ${chapter.title}`;
   if (hints.length === 0) return `${name} has no hints. npm run diff -- ${chapter.number} shows the reference solution.`;
   const show = (i: number): string => `Hint ${i + 1} of ${hints.length}: ${hints[i]!.title}\n\n${hints[i]!.body}\n`;
   if (options.all) return [`${name}: every hint.`, '', ...hints.map((_, i) => show(i))].join('\n');
-  const seen = readState<Record<string, number>>('hints.json');
+  const seen = readState<Record<string, number>>('hints.json', root);
   const shown = options.again ? 0 : (seen[chapter.id] ?? 0);
   const next = Math.min(shown, hints.length - 1);
   seen[chapter.id] = Math.max(next + 1, seen[chapter.id] ?? 0);
-  writeState('hints.json', seen);
+  writeState('hints.json', seen, root);
   const after =
     next + 1 < hints.length
       ? `Run npm run hint -- ${chapter.number} again for hint ${next + 2}; --all shows every one.`

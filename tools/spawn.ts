@@ -22,13 +22,24 @@ export interface Running {
   finished: Promise<Finished>;
 }
 
-/** Runs `file` (relative to the repository) with tsx, as `npx tsx file args` would; `input` goes to its stdin. */
-export function runTs(file: string, args: string[] = [], env: Record<string, string> = {}, input?: string): Running {
+export interface RunOptions {
+  /** The repository to run in (default: this one); a test's temporary copy, say. */
+  root?: string;
+  /** Keep stdin open for `child.stdin.write()` (keys typed into a dashboard). */
+  stdin?: 'pipe';
+}
+
+/**
+ * Runs `file` (relative to the repository) with tsx, as `npx tsx file args` would; `input`
+ * goes to its stdin, which is then closed.
+ */
+export function runTs(file: string, args: string[] = [], env: Record<string, string> = {}, input?: string, options: RunOptions = {}): Running {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST') && key !== 'COURSE_IMPL'));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, file), ...args], {
-    cwd: ROOT,
+  const root = options.root ?? ROOT;
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, file), ...args], {
+    cwd: root,
     env: { ...clean, NO_COLOR: '1', ...env },
-    stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    stdio: [input === undefined && !options.stdin ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
   if (input !== undefined) child.stdin!.end(input);
   let stdout = '';
