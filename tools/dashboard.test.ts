@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { palette } from './ansi.ts';
 import { listChapters, type Chapter } from './chapters.ts';
 import { Dashboard, KEYS } from './dashboard.ts';
+import { Grader } from './grader.ts';
 import type { GradeResults } from './grade.ts';
 import { Progress, survey } from './progress.ts';
 import { runTs } from './spawn.ts';
@@ -191,6 +192,32 @@ describe('npm start --watch in a copy of the course', { timeout: 90_000 }, () =>
       expect({ code: finished.code, stderr: finished.stderr.replace(/npm warn.*\n?/g, '') }).toEqual({ code: 0, stderr: '' });
     } finally {
       run.child.kill();
+    }
+  });
+});
+
+describe('the grading service', { timeout: 90_000 }, () => {
+  it('stops a run that never ends, says so, and grades again with a new service', async () => {
+    const copy = copyRepository(['01-hello-socket']);
+    folders.push(copy.root);
+    const server = path.join(copy.root, 'chapters/01-hello-socket/server.ts');
+    const starter = readFileSync(server, 'utf8');
+    // The learner's endless loop: it blocks the worker, and with it every deadline of the tests.
+    const looping = starter.replace(/export function startServer\(.*\{\n/, (line) => `${line}  for (;;) {}\n`);
+    expect(looping).not.toBe(starter);
+    writeFileSync(server, looping);
+    const grader = new Grader(listChapters(copy.root), { root: copy.root, timeoutSeconds: 5 });
+    try {
+      const stuck = await grader.grade(listChapters(copy.root)[0]!);
+      writeFileSync(server, starter);
+      const again = await grader.grade(listChapters(copy.root)[0]!);
+      expect({ stuck: stuck.timedOut, tests: again.tests.length, failed: again.tests.every((test) => test.state === 'failed') }).toEqual({
+        stuck: 5,
+        tests: 13,
+        failed: true,
+      });
+    } finally {
+      grader.stop();
     }
   });
 });

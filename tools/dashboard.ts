@@ -112,6 +112,7 @@ export class Dashboard {
   /** Grades chapters in order, from the remembered ones, until one fails: the current one. */
   private async findCurrent(): Promise<void> {
     const { chapters, progress } = this.options;
+    this.surveying = true;
     const found = await survey(chapters, (chapter) => this.gradeShown(chapter), progress, (chapter) => {
       this.viewing = chapter;
       this.render();
@@ -240,7 +241,7 @@ export class Dashboard {
       case '\x04': // Ctrl-D
         return this.quit();
       case 'h':
-        this.panel = { title: `Hint for chapter ${pad(this.viewing.number)}`, body: hintText(this.viewing, {}, this.options.root) };
+        this.panel = { title: `Hint for chapter ${pad(this.viewing.number)}`, body: hintText(this.viewing, { more: 'Press h again' }, this.options.root) };
         return this.render();
       case 'd':
         this.panel = { title: `npm run diff -- ${this.viewing.number}`, body: this.diffText() };
@@ -299,7 +300,9 @@ export class Dashboard {
       this.grading === chapter
         ? paint.yellow('grading…')
         : row.status === 'ungraded'
-          ? 'not graded yet'
+          ? this.surveying
+            ? 'finding your chapter…'
+            : 'not graded yet'
           : `${row.passed} of ${row.total} tests pass${this.gradedMs !== undefined && this.results ? paint.dim(` (graded in ${(this.gradedMs / 1000).toFixed(1)} s)`) : ''}`;
     const elsewhere = !this.surveying && this.current && chapter !== this.current ? paint.dim(` (you are at chapter ${pad(this.current.number)})`) : '';
     out.push(`  Chapter ${pad(chapter.number)}   ${bar(row.passed, row.total)} ${status}   ${paint.bold(chapter.title)}${elsewhere}`);

@@ -68,7 +68,13 @@ export class Grader {
     const child = this.child;
     if (!child) return;
     this.forget(child);
-    child.kill('SIGKILL');
+    // The whole group: tests may have started processes of their own (POSIX).
+    try {
+      if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, 'SIGKILL');
+      else child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
   }
 
   private forget(child: ChildProcess): void {
@@ -87,6 +93,9 @@ export class Grader {
       cwd: this.root,
       env: cleanEnvironment({ COURSE_PLAN: JSON.stringify(plan), FORCE_COLOR: '0' }),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Its own process group, so stop() ends it with everything the tests started (POSIX).
+      // It still ends with us: it exits when the IPC channel closes.
+      detached: process.platform !== 'win32',
     });
     // What the learner's code prints outside a test, and vitest's own complaints.
     child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));

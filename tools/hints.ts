@@ -26,7 +26,7 @@ export function readHints(lesson: string): Hint[] {
  * The text to print for `npm run hint`: the next hint not seen yet (the first call shows
  * the first), every hint with `all`, or the first again with `again`.
  */
-export function hintText(chapter: Chapter, options: { all?: boolean; again?: boolean } = {}, root = ROOT): string {
+export function hintText(chapter: Chapter, options: { all?: boolean; again?: boolean; /** How to see the next one. */ more?: string } = {}, root = ROOT): string {
   const hints = readHints(readFileSync(path.join(root, chapter.chapterDir, 'README.md'), 'utf8'));
   const name = `Chapter ${pad(chapter.number)}: ${chapter.title}`;
   if (hints.length === 0) return `${name} has no hints. npm run diff -- ${chapter.number} shows the reference solution.`;
@@ -39,7 +39,7 @@ export function hintText(chapter: Chapter, options: { all?: boolean; again?: boo
   writeState('hints.json', seen, root);
   const after =
     next + 1 < hints.length
-      ? `Run npm run hint -- ${chapter.number} again for hint ${next + 2}; --all shows every one.`
+      ? `${options.more ?? `Run npm run hint -- ${chapter.number} again`} for hint ${next + 2}; npm run hint -- ${chapter.number} --all shows every one.`
       : `That is the last hint. npm run diff -- ${chapter.number} shows how the reference does it.`;
   return `${name}\n\n${show(next)}\n${after}`;
 }
