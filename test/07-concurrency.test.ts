@@ -310,8 +310,10 @@ describe.concurrent(`chapter 07 server (${impl.label}/server.ts)`, () => {
     try {
       await idle.send(get(own.port, '/', false));
       await answerOf(own, idle, 'GET / (kept alive) should be answered.', 200);
-      await busy.send(get(own.port, '/slow?ms=500', false));
-      await sleep(50);
+      await busy.send(get(own.port, '/slow?ms=1000', false));
+      // The request is in flight once the server has read it. Nothing shows that from outside,
+      // and a busy machine can take a while to get there: 50 ms was not always enough.
+      await sleep(300);
       const stopping = own.shutdown(8_000).then(() => 'resolved', (error: Error) => `rejected: ${error.message}`);
       const idleOutcome = await idle.read(undefined, 3000);
       idle.close(); // as a client does once the server has closed
@@ -326,8 +328,8 @@ describe.concurrent(`chapter 07 server (${impl.label}/server.ts)`, () => {
       });
       expect(
         { idle: idleOutcome, busy: busyOutcome, answer: bodyOf(busy.bytes), then: busyClosed, stopped, refused },
-        'during shutdown(): the idle kept-alive connection is closed; GET /slow?ms=500 in flight is answered, then closed; shutdown() resolves; a new connection is refused',
-      ).toEqual({ idle: 'closed', busy: 'complete', answer: 'waited 500 ms\n', then: 'closed', stopped: 'resolved', refused: true });
+        'during shutdown(): the idle kept-alive connection is closed; GET /slow?ms=1000 in flight is answered, then closed; shutdown() resolves; a new connection is refused',
+      ).toEqual({ idle: 'closed', busy: 'complete', answer: 'waited 1000 ms\n', then: 'closed', stopped: 'resolved', refused: true });
     } finally {
       idle.close();
       busy.close();
