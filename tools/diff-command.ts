@@ -32,16 +32,21 @@ export interface FolderDiff {
   compared: number;
 }
 
+/** The code files of either folder, and those whose text differs between them. */
+function changedFiles(root: string, oldDir: string, newDir: string) {
+  const files = [...new Set([...codeFiles(path.join(root, oldDir)), ...codeFiles(path.join(root, newDir))])].sort();
+  const changed = files
+    .map((file) => ({ file, before: read(path.join(root, oldDir, file)), after: read(path.join(root, newDir, file)) }))
+    .filter(({ before, after }) => before !== after);
+  return { files, changed };
+}
+
 /** Diffs every code file of `oldDir` against the same file in `newDir` (labels name them). */
 export function diffFolders(root: string, oldDir: string, newDir: string): FolderDiff {
-  const files = [...new Set([...codeFiles(path.join(root, oldDir)), ...codeFiles(path.join(root, newDir))])].sort();
-  const patches: string[] = [];
-  for (const file of files) {
-    const before = read(path.join(root, oldDir, file));
-    const after = read(path.join(root, newDir, file));
-    if (before === after) continue;
-    patches.push(createTwoFilesPatch(`${oldDir}/${file}`, `${newDir}/${file}`, before, after, undefined, undefined, { context: 3 }));
-  }
+  const { files, changed } = changedFiles(root, oldDir, newDir);
+  const patches = changed.map(({ file, before, after }) =>
+    createTwoFilesPatch(`${oldDir}/${file}`, `${newDir}/${file}`, before, after, undefined, undefined, { context: 3 }),
+  );
   return { patches, compared: files.length };
 }
 
@@ -53,20 +58,10 @@ export interface FileChange {
 
 /** How many lines of each code file differ between the folders: the short form of the diff. */
 export function diffSummary(root: string, oldDir: string, newDir: string): FileChange[] {
-  const files = [...new Set([...codeFiles(path.join(root, oldDir)), ...codeFiles(path.join(root, newDir))])].sort();
-  const changes: FileChange[] = [];
-  for (const file of files) {
-    const before = read(path.join(root, oldDir, file));
-    const after = read(path.join(root, newDir, file));
-    if (before === after) continue;
+  return changedFiles(root, oldDir, newDir).changed.map(({ file, before, after }) => {
     const lines = structuredPatch(file, file, before, after, undefined, undefined, { context: 0 }).hunks.flatMap((hunk) => hunk.lines);
-    changes.push({
-      file,
-      added: lines.filter((line) => line.startsWith('+')).length,
-      removed: lines.filter((line) => line.startsWith('-')).length,
-    });
-  }
-  return changes;
+    return { file, added: lines.filter((line) => line.startsWith('+')).length, removed: lines.filter((line) => line.startsWith('-')).length };
+  });
 }
 
 /** Colours a unified diff: removed lines red, added green, hunk headers cyan. */
