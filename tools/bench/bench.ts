@@ -1,0 +1,223 @@
+// `npm run bench`: the course's final server against node:http and against an upper bound
+// (a server that parses nothing), driven by a load generator in a process of its own.
+// Servers and scenarios are interleaved and repeated, so that a noisy machine's drift hits
+// all of them alike; the table shows medians and ratios, which travel between machines
+// better than raw numbers do.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT, listChapters } from '../chapters.ts';
+import { SCENARIOS, autocannon, findWrk, type LoadGenerator, type LoadResult, type Scenario } from './load.ts';
+
+export interface Target {
+  scenario: string;
+  /** The server compared with the course's: the ratio is course / this. */
+  against: 'node:http' | 'upper bound';
+  atLeast: number;
+}
+
+/** What issue 8 asks of the course's server, as ratios in one run. */
+export const TARGETS: Target[] = [
+  { scenario: 'keep-alive', against: 'node:http', atLeast: 1.4 },
+  { scenario: 'keep-alive', against: 'upper bound', atLeast: 0.85 },
+  { scenario: 'new connection', against: 'node:http', atLeast: 1.5 },
+  { scenario: 'pipelined', against: 'node:http', atLeast: 6 },
+];
+
+interface ServerSpec {
+  name: 'course' | 'node:http' | 'upper bound';
+  file: string;
+}
+
+interface Running {
+  spec: ServerSpec;
+  url: string;
+  child: ChildProcess;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+async function startServer(spec: ServerSpec): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, spec.file)], {
+    cwd: ROOT,
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', POOL_SIZE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${spec.file} did not say "listening on" within 20 s:\n${output}`)), 20_000);
+    const look = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(`${new URL(match[1]!).origin}/`);
+      }
+    };
+    child.stdout!.on('data', look);
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => reject(new Error(`${spec.file} exited (code ${code}) before it listened:\n${output}`)));
+  });
+  // Keep reading, or a server that logs would block on a full pipe.
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return { spec, url, child };
+}
+
+export interface Measured {
+  scenario: Scenario;
+  server: ServerSpec['name'];
+  rounds: LoadResult[];
+  median: LoadResult;
+}
+
+function summarize(rounds: LoadResult[]): LoadResult {
+  return {
+    requestsPerSecond: median(rounds.map((round) => round.requestsPerSecond)),
+    p50: median(rounds.map((round) => round.p50)),
+    p99: median(rounds.map((round) => round.p99)),
+    errors: rounds.reduce((sum, round) => sum + round.errors, 0),
+  };
+}
+
+export function ratio(results: Measured[], scenario: string, against: string): number {
+  const find = (server: string) => results.find((entry) => entry.scenario.name === scenario && entry.server === server)?.median.requestsPerSecond ?? Number.NaN;
+  return find('course') / find(against);
+}
+
+export function table(results: Measured[]): string {
+  const header = ['scenario', 'server', 'requests/s', 'p50 ms', 'p99 ms', 'vs node:http', 'vs upper bound', 'errors'];
+  const rows = results.map((entry) => {
+    const node = results.find((other) => other.scenario === entry.scenario && other.server === 'node:http')!;
+    const upper = results.find((other) => other.scenario === entry.scenario && other.server === 'upper bound')!;
+    return [
+      entry.scenario.name,
+      entry.server,
+      Math.round(entry.median.requestsPerSecond).toLocaleString('en-US'),
+      entry.median.p50.toFixed(2),
+      entry.median.p99.toFixed(2),
+      `${(entry.median.requestsPerSecond / node.median.requestsPerSecond).toFixed(2)}x`,
+      `${Math.round((entry.median.requestsPerSecond / upper.median.requestsPerSecond) * 100)}%`,
+      String(entry.median.errors),
+    ];
+  });
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+export function targetLines(results: Measured[]): { lines: string[]; met: number } {
+  let met = 0;
+  const lines = TARGETS.map((target) => {
+    const value = ratio(results, target.scenario, target.against);
+    const ok = value >= target.atLeast;
+    if (ok) met++;
+    const shown = target.against === 'upper bound' ? `${Math.round(value * 100)}% of` : `${value.toFixed(2)}x`;
+    const wanted = target.against === 'upper bound' ? `${Math.round(target.atLeast * 100)}%` : `${target.atLeast}x`;
+    return `  ${ok ? '✓' : '✗'} ${target.scenario}: the course's server does ${shown} ${target.against} (target: at least ${wanted})`;
+  });
+  return { lines, met };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: 'boolean' },
+      seconds: { type: 'string' },
+      rounds: { type: 'string' },
+      autocannon: { type: 'boolean' },
+      mine: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    console.log(`npm run bench [-- --seconds S] [--rounds N] [--json] [--autocannon] [--mine]
+  Measures the last chapter's server (the reference, or yours with --mine) against node:http
+  and against a server that parses nothing, in three scenarios: keep-alive, a new
+  connection per request, and pipelining. Each run lasts S seconds (default 3); servers and
+  scenarios are interleaved, N rounds (default 3), and the table shows medians.
+    --json         print the results as JSON, for tools
+    --autocannon   use autocannon even where wrk is installed`);
+    return 0;
+  }
+  const seconds = Number(values.seconds ?? 3);
+  const rounds = Number(values.rounds ?? 3);
+  const log = values.json ? (text: string) => process.stderr.write(`${text}\n`) : (text: string) => console.log(text);
+  const last = listChapters().at(-1)!;
+  const courseFile = path.posix.join(values.mine ? last.chapterDir : last.solutionDir, 'server.ts');
+  const servers: ServerSpec[] = [
+    { name: 'course', file: courseFile },
+    { name: 'node:http', file: 'tools/bench/node-http-server.ts' },
+    { name: 'upper bound', file: 'tools/bench/upper-bound-server.ts' },
+  ];
+  const wrk = values.autocannon ? undefined : findWrk();
+  const generator: LoadGenerator = wrk ?? autocannon();
+  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const machine = `${os.availableParallelism()} cores (${cpu}), ${os.platform()} ${os.arch()}, Node ${process.version}`;
+  log(`Machine: ${machine}`);
+  log(`Load generator: ${generator.name} ${generator.version}${wrk || values.autocannon ? '' : ' (wrk is not installed; it costs the machine less, so the ratios are better measured with it)'}`);
+  log(`Course server: ${courseFile}`);
+  log(`${SCENARIOS.length} scenarios × ${servers.length} servers × ${rounds} rounds × ${seconds} s ≈ ${Math.ceil((SCENARIOS.length * servers.length * rounds * (seconds + 0.5)) / 60)} min\n`);
+
+  const running: Running[] = [];
+  try {
+    for (const spec of servers) running.push(await startServer(spec));
+    // Warm up: let the JIT compile the hot paths before anything counts.
+    for (const server of running) await generator.run(server.url, SCENARIOS[0]!, 1);
+    const collected = new Map<string, LoadResult[]>();
+    for (let round = 0; round < rounds; round++) {
+      for (const scenario of SCENARIOS) {
+        // A different server goes first each round, so none always runs on a cooler machine.
+        const order = running.map((_, i) => running[(i + round) % running.length]!);
+        for (const server of order) {
+          const result = await generator.run(server.url, scenario, seconds);
+          const key = `${scenario.name}\0${server.spec.name}`;
+          collected.set(key, [...(collected.get(key) ?? []), result]);
+          log(`  round ${round + 1}: ${scenario.name.padEnd(14)} ${server.spec.name.padEnd(11)} ${Math.round(result.requestsPerSecond).toLocaleString('en-US').padStart(9)} requests/s`);
+        }
+      }
+    }
+    const results: Measured[] = SCENARIOS.flatMap((scenario) =>
+      servers.map((spec) => {
+        const all = collected.get(`${scenario.name}\0${spec.name}`)!;
+        return { scenario, server: spec.name, rounds: all, median: summarize(all) };
+      }),
+    );
+    const targets = targetLines(results);
+    if (values.json) {
+      console.log(
+        JSON.stringify(
+          {
+            machine: { cores: os.availableParallelism(), cpu, platform: os.platform(), arch: os.arch(), node: process.version },
+            generator: { name: generator.name, version: generator.version },
+            course: courseFile,
+            seconds,
+            rounds,
+            results: results.map((entry) => ({ scenario: entry.scenario.name, server: entry.server, median: entry.median, rounds: entry.rounds })),
+            targets: TARGETS.map((target) => ({ ...target, ratio: ratio(results, target.scenario, target.against), met: ratio(results, target.scenario, target.against) >= target.atLeast })),
+          },
+          null,
+          2,
+        ),
+      );
+    } else {
+      console.log('');
+      console.log(table(results));
+      console.log('');
+      console.log(`Targets met: ${targets.met} of ${TARGETS.length}`);
+      for (const line of targets.lines) console.log(line);
+    }
+    return 0;
+  } finally {
+    for (const server of running) server.child.kill('SIGKILL');
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
