@@ -9,25 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, listChapters } from '../chapters.ts';
-import { SCENARIOS, autocannon, findWrk, type LoadGenerator, type LoadResult, type Scenario } from './load.ts';
-
-export interface Target {
-  scenario: string;
-  /** The server compared with the course's: the ratio is course / this. */
-  against: 'node:http' | 'upper bound';
-  atLeast: number;
-}
-
-/** What issue 8 asks of the course's server, as ratios in one run. */
-export const TARGETS: Target[] = [
-  { scenario: 'keep-alive', against: 'node:http', atLeast: 1.4 },
-  { scenario: 'keep-alive', against: 'upper bound', atLeast: 0.85 },
-  { scenario: 'new connection', against: 'node:http', atLeast: 1.5 },
-  { scenario: 'pipelined', against: 'node:http', atLeast: 6 },
-];
+import { SCENARIOS, autocannon, findWrk, type LoadGenerator, type LoadResult } from './load.ts';
+import { TARGETS, ratio, summarize, table, targetLines, type Measured, type ServerName } from './results.ts';
 
 interface ServerSpec {
-  name: 'course' | 'node:http' | 'upper bound';
+  name: ServerName;
   file: string;
 }
 
@@ -35,12 +21,6 @@ interface Running {
   spec: ServerSpec;
   url: string;
   child: ChildProcess;
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 async function startServer(spec: ServerSpec): Promise<Running> {
@@ -68,61 +48,6 @@ async function startServer(spec: ServerSpec): Promise<Running> {
   child.stdout!.resume();
   child.stderr!.resume();
   return { spec, url, child };
-}
-
-export interface Measured {
-  scenario: Scenario;
-  server: ServerSpec['name'];
-  rounds: LoadResult[];
-  median: LoadResult;
-}
-
-function summarize(rounds: LoadResult[]): LoadResult {
-  return {
-    requestsPerSecond: median(rounds.map((round) => round.requestsPerSecond)),
-    p50: median(rounds.map((round) => round.p50)),
-    p99: median(rounds.map((round) => round.p99)),
-    errors: rounds.reduce((sum, round) => sum + round.errors, 0),
-  };
-}
-
-export function ratio(results: Measured[], scenario: string, against: string): number {
-  const find = (server: string) => results.find((entry) => entry.scenario.name === scenario && entry.server === server)?.median.requestsPerSecond ?? Number.NaN;
-  return find('course') / find(against);
-}
-
-export function table(results: Measured[]): string {
-  const header = ['scenario', 'server', 'requests/s', 'p50 ms', 'p99 ms', 'vs node:http', 'vs upper bound', 'errors'];
-  const rows = results.map((entry) => {
-    const node = results.find((other) => other.scenario === entry.scenario && other.server === 'node:http')!;
-    const upper = results.find((other) => other.scenario === entry.scenario && other.server === 'upper bound')!;
-    return [
-      entry.scenario.name,
-      entry.server,
-      Math.round(entry.median.requestsPerSecond).toLocaleString('en-US'),
-      entry.median.p50.toFixed(2),
-      entry.median.p99.toFixed(2),
-      `${(entry.median.requestsPerSecond / node.median.requestsPerSecond).toFixed(2)}x`,
-      `${Math.round((entry.median.requestsPerSecond / upper.median.requestsPerSecond) * 100)}%`,
-      String(entry.median.errors),
-    ];
-  });
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
-}
-
-export function targetLines(results: Measured[]): { lines: string[]; met: number } {
-  let met = 0;
-  const lines = TARGETS.map((target) => {
-    const value = ratio(results, target.scenario, target.against);
-    const ok = value >= target.atLeast;
-    if (ok) met++;
-    const shown = target.against === 'upper bound' ? `${Math.round(value * 100)}% of` : `${value.toFixed(2)}x`;
-    const wanted = target.against === 'upper bound' ? `${Math.round(target.atLeast * 100)}%` : `${target.atLeast}x`;
-    return `  ${ok ? '✓' : '✗'} ${target.scenario}: the course's server does ${shown} ${target.against} (target: at least ${wanted})`;
-  });
-  return { lines, met };
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { SCENARIOS, parseWrk, wrkMilliseconds } from './load.ts';
+import { median, table, targetLines, type Measured } from './results.ts';
+
+// What wrk 4.1.0 printed here for `wrk -t2 -c10 -d1s --latency` against the upper bound.
+const WRK_OUTPUT = `Running 1s test @ http://127.0.0.1:18284/
+  2 threads and 10 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   162.01us  360.87us   5.22ms   95.73%
+    Req/Sec    43.57k    13.05k   90.85k    85.71%
+  Latency Distribution
+     50%   84.00us
+     75%  127.00us
+     90%  213.00us
+     99%    2.10ms
+  90843 requests in 1.10s, 6.76MB read
+  Socket errors: connect 0, read 12, write 1, timeout 2
+  Non-2xx or 3xx responses: 3
+Requests/sec:  82589.35
+Transfer/sec:      6.14MB
+`;
+
+describe('the benchmark', () => {
+  it.each([
+    ['84.00us', 0.084],
+    ['2.10ms', 2.1],
+    ['1.50s', 1500],
+  ])("reads wrk's duration %s as %f ms", (text, ms) => {
+    expect(wrkMilliseconds(text)).toBeCloseTo(ms, 6);
+  });
+
+  it("reads requests/s, p50 and p99 from wrk's report, and counts all but read errors", () => {
+    expect(parseWrk(WRK_OUTPUT)).toEqual({ requestsPerSecond: 82589.35, p50: 0.084, p99: 2.1, errors: 6 });
+  });
+
+  it('takes the median of an odd and an even number of rounds', () => {
+    expect([median([3, 1, 2]), median([4, 1, 3, 2])]).toEqual([2, 2.5]);
+  });
+
+  it('prints ratios to node:http and the upper bound, and says which targets were met', () => {
+    const row = (scenario: number, server: Measured['server'], rps: number): Measured => {
+      const result = { requestsPerSecond: rps, p50: 1, p99: 2, errors: 0 };
+      return { scenario: SCENARIOS[scenario]!, server, rounds: [result], median: result };
+    };
+    const results = [0, 1, 2].flatMap((i) => [row(i, 'course', [90, 15, 600][i]!), row(i, 'node:http', [60, 10, 100][i]!), row(i, 'upper bound', [100, 20, 1000][i]!)]);
+    expect(table(results)).toMatch(/keep-alive +course +90 +1\.00 +2\.00 +1\.50x +90% +0/);
+    const { lines, met } = targetLines(results);
+    expect(met).toBe(4);
+    expect(lines[0]).toBe("  ✓ keep-alive: the course's server does 1.50x node:http (target: at least 1.4x)");
+    expect(targetLines(results.map((entry) => (entry.server === 'course' ? { ...entry, median: { ...entry.median, requestsPerSecond: 1 } } : entry))).met).toBe(0);
+  });
+});
