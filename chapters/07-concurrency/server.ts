@@ -565,7 +565,9 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
   const idleTimeoutMs = options.idleTimeoutMs ?? IDLE_TIMEOUT_MS;
   let count = 0;
 
-  const server = net.createServer((socket) => {
+  // noDelay: every answer goes out as soon as it is written, not held back until the client
+  // acknowledges the last one (Nagle's algorithm). node:http does the same.
+  const server = net.createServer({ noDelay: true }, (socket) => {
     // A socket error without a listener would crash the whole server. A peer that hangs up
     // early (reset, broken pipe) is normal on the internet and not worth a log line.
     socket.on('error', (error: NodeJS.ErrnoException) => {
