@@ -45,6 +45,14 @@ function lessonTitle(file: string): string | undefined {
   return heading?.[1]?.replace(/^Chapter \d+:\s*/i, '').trim();
 }
 
+/** Every file under `folder`, at any depth, as full paths; none when it does not exist. */
+export function filesUnder(folder: string): string[] {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
+
 export class ChapterNameError extends Error {}
 
 /** Finds a chapter by number (`1`, `01`), folder name (`01-hello-socket`) or name (`hello-socket`). */

@@ -4,10 +4,10 @@
 // previous chapter, r re-run, l chapters, q quit. When the chapter passes it says so, sums
 // up what the reference does differently, and moves on.
 
-import { existsSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { Palette } from './ansi.ts';
-import type { Chapter } from './chapters.ts';
+import { filesUnder, type Chapter } from './chapters.ts';
 import { diffFolders, diffSummary, paintPatch } from './diff-command.ts';
 import type { GradeResults } from './grade.ts';
 import { hintText } from './hints.ts';
@@ -65,7 +65,6 @@ export class Dashboard {
   private current?: Chapter;
   private viewing: Chapter;
   private results?: GradeResults;
-  private gradedPrint?: string;
   private grading?: Chapter;
   /** Until the current chapter is found, no chapter on screen is "not the current one". */
   private surveying = true;
@@ -139,12 +138,10 @@ export class Dashboard {
   private async gradeShown(chapter: Chapter): Promise<GradeResults> {
     this.grading = chapter;
     this.render();
-    const print = fingerprint(chapter, this.options.root);
     const started = Date.now();
     const results = await this.options.grader.grade(chapter);
     this.gradedMs = Date.now() - started;
     this.grading = undefined;
-    if (chapter === this.viewing) this.gradedPrint = print;
     return results;
   }
 
@@ -157,7 +154,8 @@ export class Dashboard {
     }
     const chapter = this.viewing;
     const print = fingerprint(chapter, this.options.root);
-    if (!force && print === this.gradedPrint) return;
+    // A save that changed nothing (or a change in another chapter) has its grade already.
+    if (!force && this.options.progress.recall(chapter, print)) return;
     this.panel = undefined;
     const results = await this.gradeShown(chapter);
     if (this.closed) return;
@@ -258,7 +256,6 @@ export class Dashboard {
         if (!next || this.grading) return;
         this.viewing = next;
         this.results = undefined;
-        this.gradedPrint = undefined;
         this.banner = undefined;
         return void this.regrade(true);
       }
@@ -335,11 +332,9 @@ export class Dashboard {
 
 /** Every file's path, size and modification time: what --poll compares. */
 function snapshot(folder: string): string {
-  if (!existsSync(folder)) return '';
   const parts: string[] = [];
-  for (const entry of readdirSync(folder, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile() || isEditorNoise(entry.name)) continue;
-    const file = path.join(entry.parentPath, entry.name);
+  for (const file of filesUnder(folder)) {
+    if (isEditorNoise(file)) continue;
     try {
       const stats = statSync(file);
       parts.push(`${file}:${stats.size}:${stats.mtimeMs}`);

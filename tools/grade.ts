@@ -2,7 +2,7 @@
 // A child process, because each plan sets the environment the test files read, and so that
 // a learner's code that crashes or hangs cannot take the course command down with it.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -21,6 +21,19 @@ export function cleanEnvironment(extra: Record<string, string>): NodeJS.ProcessE
     if (!key.startsWith('VITEST') && key !== 'COURSE_IMPL' && key !== 'COURSE_PLAN' && key !== 'TEST') env[key] = value;
   }
   return { ...env, ...extra };
+}
+
+/**
+ * Stops a child started with `detached` (its own process group, on POSIX) together with every
+ * process it started: a stuck test sits in one of vitest's workers, not in vitest itself.
+ */
+export function killProcessGroup(child: ChildProcess): void {
+  try {
+    if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, 'SIGKILL');
+    else child.kill('SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 export interface GradeOptions {
@@ -62,14 +75,7 @@ export async function grade(plan: PlanProject[], options: GradeOptions = {}): Pr
       },
     );
     // In its own group it no longer hears the terminal's Ctrl-C: pass the stop on.
-    const stopGroup = (): void => {
-      try {
-        if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, 'SIGKILL');
-        else child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
+    const stopGroup = (): void => killProcessGroup(child);
     const onSignal = (): void => {
       stopGroup();
       process.exit(130);

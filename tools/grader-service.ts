@@ -6,9 +6,9 @@
 //
 // Started by tools/grader.ts with COURSE_PLAN naming one project per chapter.
 
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createVitest } from 'vitest/node';
+import { filesUnder } from './chapters.ts';
 import { readPlan } from './plan.ts';
 import { ResultsReporter, type RunResults } from './results-reporter.ts';
 
@@ -24,13 +24,6 @@ function send(message: ServiceMessage): void {
   process.send?.(message);
 }
 
-/** Every file under `folder`: vitest caches what it compiled, and the learner just saved one. */
-function filesUnder(folder: string): string[] {
-  return readdirSync(folder, { withFileTypes: true, recursive: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.join(entry.parentPath, entry.name));
-}
-
 const plan = readPlan(process.env.COURSE_PLAN) ?? [];
 let delivered: (results: RunResults) => void = () => {};
 const vitest = await createVitest('test', {
@@ -44,6 +37,7 @@ let queue = Promise.resolve();
 process.on('message', (request: GradeRequest) => {
   queue = queue.then(async () => {
     const project = plan.find((entry) => entry.name === request.project);
+    // vitest caches what it compiled, and the learner has just saved one of these files.
     if (project?.impl) for (const file of filesUnder(path.resolve(project.impl))) vitest.invalidateFile(file);
     const specifications = (await vitest.globTestSpecifications()).filter((spec) => spec.project.name === request.project);
     const results = await new Promise<RunResults>((resolve) => {

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ROOT, type Chapter } from './chapters.ts';
-import { cleanEnvironment, type GradeResults } from './grade.ts';
+import { cleanEnvironment, killProcessGroup, type GradeResults } from './grade.ts';
 import type { GradeRequest, ServiceMessage } from './grader-service.ts';
 import type { PlanProject } from './plan.ts';
 
@@ -59,22 +59,12 @@ export class Grader {
     });
   }
 
-  /** Starts the service now, so the first grade does not wait for vitest to start. */
-  warm(): void {
-    void this.start();
-  }
-
   stop(): void {
     const child = this.child;
     if (!child) return;
     this.forget(child);
-    // The whole group: tests may have started processes of their own (POSIX).
-    try {
-      if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, 'SIGKILL');
-      else child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
+    // The whole group: tests may have started processes of their own.
+    killProcessGroup(child);
   }
 
   private forget(child: ChildProcess): void {

@@ -4,9 +4,9 @@
 // its tests or the harness change.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, type Chapter } from './chapters.ts';
+import { ROOT, filesUnder, type Chapter } from './chapters.ts';
 import type { RunResults } from './results-reporter.ts';
 import { readState, writeState } from './state.ts';
 
@@ -27,13 +27,6 @@ interface Remembered {
 }
 
 const STATE = 'progress.json';
-
-function filesUnder(folder: string): string[] {
-  if (!existsSync(folder)) return [];
-  return readdirSync(folder, { withFileTypes: true, recursive: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.join(entry.parentPath, entry.name));
-}
 
 /** A hash of the chapter's code, its test file and the harness: what its grade depends on. */
 export function fingerprint(chapter: Chapter, root = ROOT): string {
@@ -73,10 +66,13 @@ export class Progress {
     this.remembered = readState<Record<string, Remembered>>(STATE, root) as Record<string, Remembered>;
   }
 
-  /** What was last seen of this chapter, if its code, tests and harness have not changed since. */
-  recall(chapter: Chapter): ChapterProgress | undefined {
+  /**
+   * What was last seen of this chapter, if its code, tests and harness have not changed
+   * since: the grade of `print`, its fingerprint now.
+   */
+  recall(chapter: Chapter, print = fingerprint(chapter, this.root)): ChapterProgress | undefined {
     const seen = this.remembered[chapter.id];
-    if (!seen || seen.fingerprint !== fingerprint(chapter, this.root)) return undefined;
+    if (!seen || seen.fingerprint !== print) return undefined;
     return { chapter, status: seen.ok ? 'passed' : 'failed', passed: seen.passed, total: seen.total };
   }
 
@@ -86,7 +82,6 @@ export class Progress {
     writeState(STATE, this.remembered, this.root);
   }
 }
-
 
 /**
  * Every chapter's status, grading in order until one fails: that is the current chapter.
@@ -102,7 +97,8 @@ export async function survey<Results extends RunResults & { timedOut?: number }>
   let current: Chapter | undefined;
   let results: Results | undefined;
   for (const chapter of chapters) {
-    const recalled = progress.recall(chapter);
+    const print = fingerprint(chapter, progress.root);
+    const recalled = progress.recall(chapter, print);
     if (current) {
       rows.push(recalled ?? { chapter, status: 'ungraded', passed: 0, total: 0 });
       continue;
@@ -112,7 +108,6 @@ export async function survey<Results extends RunResults & { timedOut?: number }>
       continue;
     }
     onGrading(chapter);
-    const print = fingerprint(chapter, progress.root);
     const graded = await grade(chapter);
     const row = progressOf(chapter, graded);
     progress.remember(row, print);

@@ -5,7 +5,7 @@
 import type { Palette } from './ansi.ts';
 import type { Chapter } from './chapters.ts';
 import { plainHints } from './failure-hints.ts';
-import type { ChapterProgress } from './progress.ts';
+import { runPassed, type ChapterProgress } from './progress.ts';
 import type { RunResults, TestResult } from './results-reporter.ts';
 
 /** A test's name without the file names that its describe blocks carry. */
@@ -130,7 +130,7 @@ export function checkReport(input: CheckReportInput, paint: Palette): { text: st
 
   const counts = tally(results.tests);
   const total = counts.passed + counts.failed;
-  const ok = counts.failed === 0 && results.unhandled.length === 0 && results.tests.length > 0 && !results.timedOut;
+  const ok = runPassed(results);
   out.push(rule);
   if (ok) {
     out.push(paint.green(paint.bold(`All ${total} tests pass${counts.skipped ? ` (${counts.skipped} skipped)` : ''}.`)));

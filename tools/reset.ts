@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Chapter } from './chapters.ts';
-import { codeFiles } from './diff-command.ts';
+import { filesUnder, type Chapter } from './chapters.ts';
+import { pad } from './report.ts';
 
 export class ResetError extends Error {}
 
@@ -51,12 +51,15 @@ export function planReset(root: string, chapter: Chapter, ref = 'HEAD'): ResetPl
     const file = gitPath.slice(chapter.chapterDir.length + 1);
     known.add(file);
     const content = git(root, ['cat-file', 'blob', `${commit}:${gitPath}`]);
-    if (content.includes(`TODO(ch${String(chapter.number).padStart(2, '0')})`)) todo = true;
+    if (content.includes(`TODO(ch${pad(chapter.number)})`)) todo = true;
     const onDisk = path.join(folder, file);
     if (!existsSync(onDisk)) restore.push({ file, missing: true, content });
     else if (!readFileSync(onDisk).equals(content)) restore.push({ file, missing: false, content });
   }
-  const extra = [...codeFiles(folder), ...(existsSync(path.join(folder, 'README.md')) ? ['README.md'] : [])].filter((file) => !known.has(file)).sort();
+  const extra = filesUnder(folder)
+    .map((file) => path.relative(folder, file).split(path.sep).join('/'))
+    .filter((file) => !known.has(file))
+    .sort();
   return { chapter, ref, commit, restore, extra, noTodo: !todo };
 }
 
@@ -82,7 +85,7 @@ export function describePlan(plan: ResetPlan): string {
   if (plan.noTodo) {
     out.push(
       '',
-      `Note: the files at ${plan.ref} have no TODO(ch${String(plan.chapter.number).padStart(2, '0')}) left. If you committed your own work,`,
+      `Note: the files at ${plan.ref} have no TODO(ch${pad(plan.chapter.number)}) left. If you committed your own work,`,
       'name the commit the course came with: npm run reset -- N --from <commit>.',
     );
   }

@@ -4,13 +4,14 @@
 // all of them alike; the table shows medians and ratios, which travel between machines
 // better than raw numbers do.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, listChapters } from '../chapters.ts';
+import { listChapters } from '../chapters.ts';
+import { runTs } from '../spawn.ts';
 import { SCENARIOS, autocannon, findWrk, type LoadGenerator, type LoadResult } from './load.ts';
-import { TARGETS, ratio, summarize, table, targetLines, type Measured, type ServerName } from './results.ts';
+import { TARGETS, evaluateTargets, summarize, table, targetLines, type Measured, type ServerName } from './results.ts';
 
 interface ServerSpec {
   name: ServerName;
@@ -24,30 +25,9 @@ interface Running {
 }
 
 async function startServer(spec: ServerSpec): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, spec.file)], {
-    cwd: ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', POOL_SIZE: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${spec.file} did not say "listening on" within 20 s:\n${output}`)), 20_000);
-    const look = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[^\s]+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(`${new URL(match[1]!).origin}/`);
-      }
-    };
-    child.stdout!.on('data', look);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => reject(new Error(`${spec.file} exited (code ${code}) before it listened:\n${output}`)));
-  });
-  // Keep reading, or a server that logs would block on a full pipe.
-  child.stdout!.resume();
-  child.stderr!.resume();
-  return { spec, url, child };
+  const running = runTs(spec.file, [], { HOST: '127.0.0.1', PORT: '0', POOL_SIZE: '1' });
+  const match = await running.waitFor(/listening on (http:\/\/[^\s]+)/, 20_000);
+  return { spec, url: `${new URL(match[1]!).origin}/`, child: running.child };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -126,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
             seconds,
             rounds,
             results: results.map((entry) => ({ scenario: entry.scenario.name, server: entry.server, median: entry.median, rounds: entry.rounds })),
-            targets: TARGETS.map((target) => ({ ...target, ratio: ratio(results, target.scenario, target.against), met: ratio(results, target.scenario, target.against) >= target.atLeast })),
+            targets: evaluateTargets(results),
           },
           null,
           2,

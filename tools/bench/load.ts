@@ -71,7 +71,11 @@ export function parseWrk(output: string): LoadResult {
   // A server that closes after each answer (the new-connection scenario) makes wrk count a
   // "read" error on each close; only connect, write and timeout errors are failures there.
   const errors = socketErrors ? Number(socketErrors[1]) + Number(socketErrors[3]) + Number(socketErrors[4]) : 0;
-  return { requestsPerSecond: Number(rate[1]), p50: wrkMilliseconds(p50[1]!), p99: wrkMilliseconds(p99[1]!), errors: errors + Number(non2xx?.[1] ?? 0) };
+  const median = wrkMilliseconds(p50[1]!);
+  // With a pipelining script wrk 4.1 can print `99%    0.00us` under a non-zero median: its
+  // histogram lost the tail. A p99 below the p50 is no measurement, so it is not reported.
+  const tail = wrkMilliseconds(p99[1]!);
+  return { requestsPerSecond: Number(rate[1]), p50: median, p99: tail < median ? Number.NaN : tail, errors: errors + Number(non2xx?.[1] ?? 0) };
 }
 
 export function findWrk(): LoadGenerator | undefined {

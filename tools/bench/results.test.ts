@@ -33,8 +33,13 @@ describe('the benchmark', () => {
     expect(parseWrk(WRK_OUTPUT)).toEqual({ requestsPerSecond: 82589.35, p50: 0.084, p99: 2.1, errors: 6 });
   });
 
-  it('takes the median of an odd and an even number of rounds', () => {
-    expect([median([3, 1, 2]), median([4, 1, 3, 2])]).toEqual([2, 2.5]);
+  it('does not report a p99 that wrk printed below the p50 (its histogram lost the tail)', () => {
+    const lost = WRK_OUTPUT.replace('99%    2.10ms', '99%    0.00us');
+    expect(parseWrk(lost).p99).toBeNaN();
+  });
+
+  it('takes the median of an odd and an even number of rounds, leaving out what was not measured', () => {
+    expect([median([3, 1, 2]), median([4, 1, 3, 2]), median([Number.NaN, 5]), median([Number.NaN])]).toEqual([2, 2.5, 5, Number.NaN]);
   });
 
   it('prints ratios to node:http and the upper bound, and says which targets were met', () => {

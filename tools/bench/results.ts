@@ -18,8 +18,10 @@ export const TARGETS: Target[] = [
   { scenario: 'pipelined', against: 'node:http', atLeast: 6 },
 ];
 
+/** The median of the values that were measured (NaN stands for "not measured"). */
 export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
@@ -47,6 +49,10 @@ export function ratio(results: Measured[], scenario: string, against: string): n
   return find('course') / find(against);
 }
 
+function milliseconds(value: number): string {
+  return Number.isNaN(value) ? 'n/a' : value.toFixed(2);
+}
+
 export function table(results: Measured[]): string {
   const header = ['scenario', 'server', 'requests/s', 'p50 ms', 'p99 ms', 'vs node:http', 'vs upper bound', 'errors'];
   const rows = results.map((entry) => {
@@ -56,8 +62,8 @@ export function table(results: Measured[]): string {
       entry.scenario.name,
       entry.server,
       Math.round(entry.median.requestsPerSecond).toLocaleString('en-US'),
-      entry.median.p50.toFixed(2),
-      entry.median.p99.toFixed(2),
+      milliseconds(entry.median.p50),
+      milliseconds(entry.median.p99),
       `${(entry.median.requestsPerSecond / node.median.requestsPerSecond).toFixed(2)}x`,
       `${Math.round((entry.median.requestsPerSecond / upper.median.requestsPerSecond) * 100)}%`,
       String(entry.median.errors),
@@ -68,15 +74,20 @@ export function table(results: Measured[]): string {
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
-export function targetLines(results: Measured[]): { lines: string[]; met: number } {
-  let met = 0;
-  const lines = TARGETS.map((target) => {
+/** Each target with the ratio this run reached, and whether that meets it. */
+export function evaluateTargets(results: Measured[]): (Target & { ratio: number; met: boolean })[] {
+  return TARGETS.map((target) => {
     const value = ratio(results, target.scenario, target.against);
-    const ok = value >= target.atLeast;
-    if (ok) met++;
+    return { ...target, ratio: value, met: value >= target.atLeast };
+  });
+}
+
+export function targetLines(results: Measured[]): { lines: string[]; met: number } {
+  const evaluated = evaluateTargets(results);
+  const lines = evaluated.map(({ ratio: value, met: ok, ...target }) => {
     const shown = target.against === 'upper bound' ? `${Math.round(value * 100)}% of` : `${value.toFixed(2)}x`;
     const wanted = target.against === 'upper bound' ? `${Math.round(target.atLeast * 100)}%` : `${target.atLeast}x`;
     return `  ${ok ? '✓' : '✗'} ${target.scenario}: the course's server does ${shown} ${target.against} (target: at least ${wanted})`;
   });
-  return { lines, met };
+  return { lines, met: evaluated.filter((target) => target.met).length };
 }
