@@ -22,6 +22,7 @@ import {
   exchange,
   expectResponse,
   fail,
+  failServer,
   findProblem,
   findRequestProblem,
   loadImplementation,
@@ -76,15 +77,13 @@ describe(`chapter 01 server (${impl.label}/server.ts)`, () => {
     const result = await exchange(server.port, getRoot(server.port));
     expectResponse(server, result, hello, HELLO_WHAT);
     if (result.outcome !== 'closed') {
-      fail({
+      failServer(server, {
         expected:
           'After the response the server closes the connection: it said Connection: close, and a ' +
           'client that reads until the close would otherwise wait forever (RFC 9112 §9.6).',
         sent: result.sent,
         received: result.received,
         outcome: result.outcome,
-        errors: server.errors,
-        reproduce: reproduce(impl, result.sent),
       });
     }
   });
@@ -105,7 +104,7 @@ describe(`chapter 01 server (${impl.label}/server.ts)`, () => {
       await connection.send('and some more\r\n');
       await sleep(50);
       if (outcome !== 'closed' || connection.wasReset || server.errors.length > 0) {
-        fail({
+        failServer(server, {
           expected:
             outcome !== 'closed'
               ? 'The server should close the connection once it has answered.'
@@ -119,7 +118,6 @@ describe(`chapter 01 server (${impl.label}/server.ts)`, () => {
           sent: connection.sentBytes,
           received: connection.bytes,
           outcome,
-          errors: server.errors,
         });
       }
     } finally {
@@ -208,7 +206,7 @@ describe(`chapter 01 server (${impl.label}/server.ts)`, () => {
       const wanted = summary(theirs.received);
       if (JSON.stringify(mine) !== JSON.stringify(wanted)) {
         const list = (lines: string[]): string => (lines.length ? lines.map((line) => `\n      ${line}`).join('') : ' (nothing)');
-        fail({
+        failServer(server, {
           expected:
             `GET / should be answered with the same status line, fields and body as ${reference.label} ` +
             '(field names in any case and order).\n' +
@@ -218,7 +216,6 @@ describe(`chapter 01 server (${impl.label}/server.ts)`, () => {
           sentLabel: `${reference.label} answered`,
           received: ours.received,
           receivedLabel: `${impl.label} answered`,
-          errors: server.errors,
         });
       }
     } finally {

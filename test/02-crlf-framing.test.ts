@@ -14,6 +14,7 @@ import {
   expectClosed,
   expectResponse,
   fail,
+  failServer,
   findProblem,
   firstDifference,
   loadImplementation,
@@ -88,13 +89,12 @@ describe(`chapter 02 server (${impl.label}/server.ts)`, () => {
     const hasType = head?.fields.some((field) => field.name.toLowerCase() === 'content-type');
     const hasLength = head?.fields.some((field) => field.name.toLowerCase() === 'content-length');
     if (problem || !hasType || !hasLength || result.received.length === (head?.bodyAt ?? 0)) {
-      fail({
+      failServer(server, {
         expected: 'A 404 is a response like any other: Content-Type, Content-Length, Connection: close, and a short body that says what went wrong.',
         problem: problem ?? undefined,
         sent: result.sent,
         received: result.received,
         outcome: result.outcome,
-        errors: server.errors,
       });
     }
   });

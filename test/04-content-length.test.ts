@@ -15,6 +15,7 @@ import {
   expectClosed,
   expectResponse,
   fail,
+  failServer,
   firstDifference,
   loadImplementation,
   random,
@@ -132,12 +133,11 @@ describe.concurrent(`chapter 04 server: bodies (${impl.label}/server.ts)`, () =>
       const interim = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
       const outcome = await connection.read((raw) => raw.length >= interim.length);
       if (outcome !== 'complete' || !connection.bytes.subarray(0, interim.length).equals(interim)) {
-        fail({
+        failServer(server, {
           expected: 'The client sent Expect: 100-continue and waits: the server should send "HTTP/1.1 100 Continue\\r\\n\\r\\n" before the body comes.',
           sent: connection.sentBytes,
           received: connection.bytes,
           outcome,
-          errors: server.errors,
         });
       }
       await connection.send('hello');

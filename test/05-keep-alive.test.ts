@@ -13,6 +13,7 @@ import {
   exchange,
   expectResponse,
   fail,
+  failServer,
   fieldValues,
   loadImplementation,
   readHead,
@@ -85,12 +86,11 @@ describe.concurrent(`chapter 05 server (${impl.label}/server.ts)`, () => {
         const outcome = await connection.read((raw) => contentLengthResponseEnd(raw.subarray(before)) !== null);
         const response = connection.bytes.subarray(before);
         if (outcome !== 'complete') {
-          fail({
+          failServer(server, {
             expected: `Request ${i} of 3 on one connection should be answered${i > 1 ? ' on the same connection: HTTP/1.1 keeps it open (RFC 9112 §9.3)' : ''}.`,
             sent: connection.sentBytes,
             received: connection.bytes,
             outcome,
-            errors: server.errors,
           });
         }
         seen.push(json(response));
@@ -127,12 +127,11 @@ describe.concurrent(`chapter 05 server (${impl.label}/server.ts)`, () => {
     const responses = splitResponses(result.received);
     const order = responses.map((response) => json(response).requests);
     if (responses.length !== 10 || order.join() !== '1,2,3,4,5,6,7,8,9,10') {
-      fail({
+      failServer(server, {
         expected: `Ten requests in one write (pipelining, RFC 9112 §9.3.2) should get ten responses, in order: /info counting 1 to 10. Got ${responses.length}, counting ${order.join(', ')}.`,
         sent: result.sent,
         received: result.received,
         outcome: result.outcome,
-        errors: server.errors,
       });
     }
   });
@@ -188,13 +187,12 @@ describe.concurrent(`chapter 05 server (${impl.label}/server.ts)`, () => {
       const first = text.indexOf('HTTP/1.1 200 OK');
       const interimAt = text.indexOf(interim);
       if (first !== 0 || interimAt < first || !text.endsWith('\r\n\r\nok')) {
-        fail({
+        failServer(server, {
           expected:
             'GET /info, then a POST with Expect: 100-continue, in one write: the answer to GET /info comes first, then 100 Continue, then (once the body is sent) the answer to the POST. Responses go out in the order of the requests, interim ones too (RFC 9112 §9.3.2).',
           sent: connection.sentBytes,
           received: connection.bytes,
           outcome,
-          errors: server.errors,
         });
       }
     } finally {
@@ -207,12 +205,11 @@ describe.concurrent(`chapter 05 server (${impl.label}/server.ts)`, () => {
     const result = await exchange(server.port, bytes);
     const responses = splitResponses(result.received);
     if (responses.length !== 1 || result.outcome !== 'closed') {
-      fail({
+      failServer(server, {
         expected: 'After a request with Connection: close, the server answers it and reads nothing more (RFC 9112 §9.6): one response, then the close.',
         sent: result.sent,
         received: result.received,
         outcome: result.outcome,
-        errors: server.errors,
       });
     }
   });
@@ -222,7 +219,7 @@ describe.concurrent(`chapter 05 server (${impl.label}/server.ts)`, () => {
     const result = await exchange(server.port, bytes);
     expectResponse(server, { ...result, received: splitResponses(result.received)[0] ?? result.received }, { status: 404, headers: { Connection: 'close' } }, 'An error response closes the connection, and says Connection: close.');
     if (splitResponses(result.received).length !== 1 || result.outcome !== 'closed') {
-      fail({ expected: 'After the 404 the server closes: the pipelined /info is not answered.', sent: result.sent, received: result.received, outcome: result.outcome, errors: server.errors });
+      failServer(server, { expected: 'After the 404 the server closes: the pipelined /info is not answered.', sent: result.sent, received: result.received, outcome: result.outcome });
     }
   });
 });
@@ -241,12 +238,11 @@ describe(`chapter 05 server, idle connections (${impl.label}/server.ts)`, () => 
       const answered = await connection.read((raw) => contentLengthResponseEnd(raw) !== null);
       const outcome = await connection.read(undefined, 3000);
       if (answered !== 'complete' || outcome !== 'closed') {
-        fail({
+        failServer(server, {
           expected: 'startServer({ idleTimeoutMs: 150 }): after answering, the server keeps the connection open, then closes it once it has been idle for 150 ms (RFC 9112 §9.5).',
           sent: connection.sentBytes,
           received: connection.bytes,
           outcome,
-          errors: server.errors,
         });
       }
     } finally {

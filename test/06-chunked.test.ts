@@ -17,7 +17,7 @@ import {
   exchange,
   expectClosed,
   expectResponse,
-  fail,
+  failServer,
   fieldValues,
   loadImplementation,
   random,
@@ -152,12 +152,11 @@ describe.concurrent(`chapter 06 server: streamed responses (${impl.label}/server
     const decoded = head ? decodeChunked(result.received.subarray(head.bodyAt)) : null;
     const expected = [1, 2, 3, 4].map((i) => `piece ${i} of 4\n`).join('');
     if (!head || fieldValues(head, 'transfer-encoding')[0]?.toLowerCase() !== 'chunked' || fieldValues(head, 'content-length').length > 0 || decoded?.data.toString() !== expected) {
-      fail({
+      failServer(server, {
         expected: `GET /chunked?n=4 should answer 200 with Transfer-Encoding: chunked, no Content-Length, and chunks that decode to "${expected.replaceAll('\n', '\\n')}", then the last chunk (0\\r\\n\\r\\n).`,
         sent: result.sent,
         received: result.received,
         outcome: result.outcome,
-        errors: server.errors,
       });
     }
   });
@@ -170,13 +169,12 @@ describe.concurrent(`chapter 06 server: streamed responses (${impl.label}/server
       const outcome = await connection.read(firstChunk);
       const early = connection.bytes;
       if (outcome !== 'complete' || early.includes('piece 3 of 3') || early.includes('\r\n0\r\n\r\n')) {
-        fail({
+        failServer(server, {
           expected:
             'GET /chunked?n=3&ms=300 makes a piece every 300 ms: the first chunk should arrive on its own, long before the last, not all of them at the end (a streamed body is sent as it is made).',
           sent: connection.sentBytes,
           received: early,
           outcome,
-          errors: server.errors,
         });
       }
     } finally {
@@ -189,12 +187,11 @@ describe.concurrent(`chapter 06 server: streamed responses (${impl.label}/server
     const head = readHead(result.received);
     const body = head ? result.received.subarray(head.bodyAt).toString() : '';
     if (!head || fieldValues(head, 'transfer-encoding').length > 0 || body !== 'piece 1 of 2\npiece 2 of 2\n' || result.outcome !== 'closed') {
-      fail({
+      failServer(server, {
         expected: 'HTTP/1.0 has no chunked coding: GET /chunked from an HTTP/1.0 client gets the bare pieces, no Transfer-Encoding, and the close marks the end.',
         sent: result.sent,
         received: result.received,
         outcome: result.outcome,
-        errors: server.errors,
       });
     }
   });

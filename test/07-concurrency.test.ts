@@ -18,10 +18,10 @@ import {
   callClient,
   contentLengthResponseEnd,
   fail,
+  failServer,
   fieldValues,
   loadImplementation,
   readHead,
-  reproduce,
   splitResponses,
   startScriptedServer,
   startServerUnderTest,
@@ -83,13 +83,11 @@ async function answerOf(server: ServerUnderTest, connection: RawConnection, what
   const outcome = await connection.read(oneResponse, timeoutMs);
   const complete = oneResponse(connection.bytes);
   if (!complete || (status !== undefined && statusOf(connection.bytes) !== status)) {
-    fail({
+    failServer(server, {
       expected: status === undefined || !complete ? what : `${what} (wanted status ${status}, got ${statusOf(connection.bytes)})`,
       sent: connection.sentBytes,
       received: connection.bytes,
       outcome: complete ? 'complete' : outcome,
-      errors: server.errors,
-      reproduce: reproduce(server.impl, connection.sentBytes),
     });
   }
   return connection.bytes;
@@ -139,7 +137,7 @@ describe.concurrent(`chapter 07 server (${impl.label}/server.ts)`, () => {
       const outcome = await connection.read((raw) => splitResponses(raw).length >= 2, 5000);
       const responses = splitResponses(connection.bytes).map(bodyOf);
       if (responses.length < 2) {
-        fail({ expected: 'Two pipelined requests, GET /slow?ms=300 and GET /, should get two answers.', sent: connection.sentBytes, received: connection.bytes, outcome, errors: server.errors });
+        failServer(server, { expected: 'Two pipelined requests, GET /slow?ms=300 and GET /, should get two answers.', sent: connection.sentBytes, received: connection.bytes, outcome });
       }
       expect(responses, 'the bodies of the two answers, in the order they came: RFC 9112 §9.3.2 wants them in request order').toEqual(['waited 300 ms\n', 'Hello, World!']);
     } finally {
@@ -163,7 +161,7 @@ describe.concurrent(`chapter 07 server (${impl.label}/server.ts)`, () => {
       const outcome = await connection.read((raw) => splitResponses(raw).length >= 2, 5000);
       const statuses = splitResponses(connection.bytes).map(statusOf);
       if (statuses.length < 2) {
-        fail({ expected: 'GET /slow?ms=500 and the POST /data pipelined behind it should both be answered.', sent: connection.sentBytes, received: connection.bytes, outcome, errors: own.errors });
+        failServer(own, { expected: 'GET /slow?ms=500 and the POST /data pipelined behind it should both be answered.', sent: connection.sentBytes, received: connection.bytes, outcome });
       }
       expect({ during, statuses }, 'what GET /data showed while the GET before the POST still waited, and the statuses of the GET and the POST').toEqual({
         during: '[]\n',

@@ -24,6 +24,7 @@ import {
   expectClosed,
   expectResponse,
   fail,
+  failServer,
   fieldValues,
   loadImplementation,
   random,
@@ -31,7 +32,6 @@ import {
   readHead,
   rejectionOf,
   replay,
-  reproduce,
   splitResponses,
   startScriptedServer,
   startServerUnderTest,
@@ -174,12 +174,11 @@ describe.concurrent(`chapter 08 server: slow clients, too many, too long (${impl
       const answers = trickling.map((connection) => statusOf(connection.bytes) ?? '(no response)');
       const first = trickling.find((connection) => statusOf(connection.bytes) !== 408);
       if (first) {
-        fail({
+        failServer(own, {
           expected: `${what}, with headTimeoutMs and bodyTimeoutMs of 600: each of the 50 connections should get 408 and be closed (RFC 9110 §15.5.9). This one did not.`,
           sent: first.sentBytes,
           received: first.bytes,
           outcome: outcomes[trickling.indexOf(first)],
-          errors: own.errors,
         });
       }
       expect(
@@ -228,7 +227,7 @@ describe.concurrent(`chapter 08 server: slow clients, too many, too long (${impl
       const responses = splitResponses(connection.bytes);
       const fields = responses.map((response) => fieldValues(readHead(response)!, 'connection')[0] ?? '(none)');
       if (responses.length !== 3 || outcome !== 'closed') {
-        fail({ expected: 'Four pipelined requests with maxRequestsPerConnection 3: three answers, the last with Connection: close, then the close.', sent: connection.sentBytes, received: connection.bytes, outcome, errors: own.errors });
+        failServer(own, { expected: 'Four pipelined requests with maxRequestsPerConnection 3: three answers, the last with Connection: close, then the close.', sent: connection.sentBytes, received: connection.bytes, outcome });
       }
       expect(fields, 'the Connection field of each of the three answers').toEqual(['(none)', '(none)', 'close']);
     } finally {
@@ -318,13 +317,11 @@ describe.concurrent(`chapter 08 server: static files (${impl.label}/server.ts)`,
     const result = await exchange(server.port, get(server.port, target));
     const status = statusOf(result.received);
     if (!(status === 403 || status === 404) || result.received.includes(SECRET)) {
-      fail({
+      failServer(server, {
         expected: `GET ${target} tries to leave public/: it should be answered 403 or 404, and never with the file outside.`,
         sent: result.sent,
         received: result.received,
         outcome: result.outcome,
-        errors: server.errors,
-        reproduce: reproduce(server.impl, result.sent),
       });
     }
   });

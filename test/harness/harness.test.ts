@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { escapeBytes, firstDifference, showBytes } from './bytes.ts';
 import { contentLengthResponseEnd, findProblem, findRequestProblem, readHead } from './http-check.ts';
 import { GradingFailure, printfFormat, renderFailure } from './report.ts';
-import { reproduce } from './implementation.ts';
+import { failServer, reproduce, type ServerUnderTest } from './implementation.ts';
 import { startScriptedServer } from './scripted-server.ts';
 import { RawConnection, exchange } from './wire.ts';
 
@@ -145,6 +145,19 @@ describe('reporting a failure', () => {
     expect(text).toContain('^ expected \\r\\n here, found \\n');
     expect(text).toContain('boom\n      (2 times)');
     expect(text).toContain('try it by hand:\n    npm run server -- 1');
+  });
+
+  it("adds a server's errors and the commands that send the bytes again, for a failure of a server", () => {
+    const server = { errors: [new Error('TODO(ch05): not written')], impl: { serverCommand: 'npm run server -- 5' } } as unknown as ServerUnderTest;
+    let text = '';
+    try {
+      failServer(server, { expected: 'GET /info should be answered.', sent: Buffer.from('GET /info HTTP/1.1\r\nHost: 127.0.0.1:40000\r\n\r\n') });
+    } catch (error) {
+      text = (error as Error).message;
+    }
+    expect(text).toContain('errors reported along the way:\n    TODO(ch05): not written');
+    expect(text).toContain('try it by hand:\n    npm run server -- 5');
+    expect(text).toContain("printf 'GET /info HTTP/1.1\\r\\nHost: 127.0.0.1:8080\\r\\n\\r\\n' | nc 127.0.0.1 8080");
   });
 
   it('carries no stack of its own, so the report is all a learner sees', () => {

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { findProblem, type ExpectedResponse } from './http-check.ts';
-import { fail, printfFormat } from './report.ts';
+import { fail, printfFormat, type FailureReport } from './report.ts';
 import { READ_TIMEOUT_MS, type Exchange } from './wire.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -155,6 +155,14 @@ export function reproduce(impl: { serverCommand: string }, sent?: Buffer): strin
   return lines;
 }
 
+/**
+ * fail() for a test of a server: the report carries what the server reported through
+ * `onError`, and, when bytes were sent, the commands that send them again by hand.
+ */
+export function failServer(server: ServerUnderTest, report: FailureReport): never {
+  return fail({ errors: server.errors, reproduce: report.sent ? reproduce(server.impl, report.sent) : undefined, ...report });
+}
+
 /** Fails with a full report unless `exchange` received the expected response. */
 export function expectResponse(
   server: ServerUnderTest,
@@ -164,28 +172,13 @@ export function expectResponse(
 ): void {
   const problem = findProblem(exchange.received, expected, exchange.outcome === 'closed');
   if (!problem) return;
-  fail({
-    expected: what,
-    problem,
-    sent: exchange.sent,
-    received: exchange.received,
-    outcome: exchange.outcome,
-    errors: server.errors,
-    reproduce: reproduce(server.impl, exchange.sent),
-  });
+  failServer(server, { expected: what, problem, sent: exchange.sent, received: exchange.received, outcome: exchange.outcome });
 }
 
 /** Fails with a full report unless the server closed the connection after `exchange`. */
 export function expectClosed(server: ServerUnderTest, exchange: Exchange, what: string): void {
   if (exchange.outcome === 'closed') return;
-  fail({
-    expected: what,
-    sent: exchange.sent,
-    received: exchange.received,
-    outcome: exchange.outcome,
-    errors: server.errors,
-    reproduce: reproduce(server.impl, exchange.sent),
-  });
+  failServer(server, { expected: what, sent: exchange.sent, received: exchange.received, outcome: exchange.outcome });
 }
 
 /**
