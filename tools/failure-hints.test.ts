@@ -17,6 +17,7 @@ describe('plain-language hints for known failure causes', () => {
     ['CRLF line endings', '  received (19 bytes), and then the connection was closed:\n    HTTP/1.1 200 OK\\r\\n\n    \\r\\n\n'],
     ['a bare \\n the test itself sent', '  sent (16 bytes):\n    GET / HTTP/1.1\\n\n\n  received (0 bytes), and then the connection was closed:\n    (nothing)\n'],
     ['a wrong status', 'expected 200, received 404'],
+    ['a body that ends in \\n after a CRLF head', '  received (60 bytes), and then the connection was closed:\n    HTTP/1.1 500 Internal Server Error\\r\\n\n    Content-Length: 3\\r\\n\n    \\r\\n\n    no\\n\n'],
   ])('says nothing about %s', (_, report) => {
     expect(plainHints(report)).toEqual([]);
   });
