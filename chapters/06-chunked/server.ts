@@ -202,11 +202,14 @@ export function route(routes: Resource[], request: Request, connection: Connecti
     throw new HttpError(501, `the method ${request.method} is not implemented here`);
   }
   let params: string[] = [];
-  const resource = routes.find((candidate) => {
+  let resource: Resource | undefined;
+  for (const candidate of routes) {
     const match = candidate.pattern.exec(request.path);
-    params = match ? match.slice(1) : [];
-    return match !== null;
-  });
+    if (!match) continue;
+    resource = candidate;
+    params = match.slice(1);
+    break;
+  }
   if (!resource) throw new HttpError(404, `there is nothing at ${request.path}`);
   // HEAD is answered exactly as GET, and serializeResponse leaves the body out.
   const handler = resource.methods[request.method === 'HEAD' ? 'GET' : request.method];
@@ -338,11 +341,17 @@ export function handleConnection(
   // Answers go out one after another, in the order of the requests: a streamed one holds
   // back those behind it until its last chunk is written.
   let sending = Promise.resolve();
+  /** Steps on `sending` not yet done: while there are any, no answer may jump ahead of them. */
+  let queued = 0;
   const send = (step: () => void | Promise<void>): void => {
-    sending = sending.then(step).catch((error: unknown) => {
-      onError(error);
-      socket.destroy();
-    });
+    queued += 1;
+    sending = sending
+      .then(step)
+      .catch((error: unknown) => {
+        onError(error);
+        socket.destroy();
+      })
+      .finally(() => (queued -= 1));
   };
   socket.on('data', (chunk: Buffer) => {
     if (closing) return;
@@ -355,11 +364,21 @@ export function handleConnection(
       socket.destroy();
       return;
     }
-    for (const response of fed.responses) send(() => write(socket, response));
+    // An answer made of bytes, with nothing ahead of it still being sent, is written at once,
+    // not a promise later. cork() holds the writes until uncork(), so the answers to
+    // pipelined requests leave together: one system call, not one per answer.
+    const corked = fed.responses.length > 1;
+    if (corked) socket.cork();
+    for (const response of fed.responses) {
+      if (queued === 0 && Buffer.isBuffer(response)) socket.write(response);
+      else send(() => write(socket, response));
+    }
     if (fed.close) {
       closing = true;
-      send(close);
+      if (queued === 0) close();
+      else send(close);
     }
+    if (corked) socket.uncork();
   });
 }
 
@@ -401,7 +420,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     });
     try {
       const address = socket.remoteAddress ?? '';
-      const peer = `${net.isIPv6(address) ? `[${address}]` : address}:${socket.remotePort}`;
+      const peer = `${address.includes(':') ? `[${address}]` : address}:${socket.remotePort}`; // only IPv6 has colons
       const info = { id: ++connections, peer, requests: 0 };
       handleConnection(socket, routes, info, onError, idleTimeoutMs);
     } catch (error) {

@@ -153,11 +153,14 @@ export function route(routes: Resource[], request: Request): Response {
     throw new HttpError(501, `the method ${request.method} is not implemented here`);
   }
   let params: string[] = [];
-  const resource = routes.find((candidate) => {
+  let resource: Resource | undefined;
+  for (const candidate of routes) {
     const match = candidate.pattern.exec(request.path);
-    params = match ? match.slice(1) : [];
-    return match !== null;
-  });
+    if (!match) continue;
+    resource = candidate;
+    params = match.slice(1);
+    break;
+  }
   if (!resource) throw new HttpError(404, `there is nothing at ${request.path}`);
   // HEAD is answered exactly as GET, and serializeResponse leaves the body out.
   const handler = resource.methods[request.method === 'HEAD' ? 'GET' : request.method];

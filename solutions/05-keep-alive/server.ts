@@ -177,11 +177,14 @@ export function route(routes: Resource[], request: Request, connection: Connecti
     throw new HttpError(501, `the method ${request.method} is not implemented here`);
   }
   let params: string[] = [];
-  const resource = routes.find((candidate) => {
+  let resource: Resource | undefined;
+  for (const candidate of routes) {
     const match = candidate.pattern.exec(request.path);
-    params = match ? match.slice(1) : [];
-    return match !== null;
-  });
+    if (!match) continue;
+    resource = candidate;
+    params = match.slice(1);
+    break;
+  }
   if (!resource) throw new HttpError(404, `there is nothing at ${request.path}`);
   // HEAD is answered exactly as GET, and serializeResponse leaves the body out.
   const handler = resource.methods[request.method === 'HEAD' ? 'GET' : request.method];
@@ -310,8 +313,12 @@ export function handleConnection(
       socket.destroy();
       return;
     }
+    // cork() holds the writes until uncork(): the answers to pipelined requests leave
+    // together, in one system call, not one each.
+    socket.cork();
     for (const response of fed.responses) socket.write(response);
     if (fed.close) close();
+    socket.uncork();
   });
 }
 
@@ -335,7 +342,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     });
     try {
       const address = socket.remoteAddress ?? '';
-      const peer = `${net.isIPv6(address) ? `[${address}]` : address}:${socket.remotePort}`;
+      const peer = `${address.includes(':') ? `[${address}]` : address}:${socket.remotePort}`; // only IPv6 has colons
       const info = { id: ++connections, peer, requests: 0 };
       handleConnection(socket, routes, info, onError, idleTimeoutMs);
     } catch (error) {

@@ -278,11 +278,14 @@ export function route(routes: Resource[], request: Request, connection: Connecti
     throw new HttpError(501, `the method ${request.method} is not implemented here`);
   }
   let params: string[] = [];
-  const resource = routes.find((candidate) => {
+  let resource: Resource | undefined;
+  for (const candidate of routes) {
     const match = candidate.pattern.exec(request.path);
-    params = match ? match.slice(1) : [];
-    return match !== null;
-  });
+    if (!match) continue;
+    resource = candidate;
+    params = match.slice(1);
+    break;
+  }
   if (!resource) throw new HttpError(404, `there is nothing at ${request.path}`);
   // HEAD is answered exactly as GET, and serializeResponse leaves the body out.
   const handler = resource.methods[request.method === 'HEAD' ? 'GET' : request.method];
@@ -380,20 +383,25 @@ export function connection(routes: Resource[], info: ConnectionInfo, onError: (e
     return { answer, close: !keep };
   };
 
+  /** The answer to a request whose handler failed: an error, and the connection closes. */
+  const failed = (request: Request, error: unknown): Outcome => ({ answer: failure(error, onError, request.method === 'HEAD'), close: true });
+
+  /** Runs the request's handler now; never throws. */
+  const run = (request: Request): Outcome | Promise<Outcome> => {
+    try {
+      const response = route(routes, request, info);
+      if (!isPromise(response)) return outcomeOf(request, response);
+      return response.then((done) => outcomeOf(request, done)).catch((error: unknown) => failed(request, error));
+    } catch (error) {
+      return failed(request, error);
+    }
+  };
+
   /** Runs the request's handler, now or once the requests ahead of it allow; never throws. */
   const answer = (request: Request): Outcome | Promise<Outcome> => {
-    const failed = (error: unknown): Outcome => ({ answer: failure(error, onError, request.method === 'HEAD'), close: true });
-    const run = (): Outcome | Promise<Outcome> => {
-      try {
-        const response = route(routes, request, info);
-        return isPromise(response) ? response.then((done) => outcomeOf(request, done)).catch(failed) : outcomeOf(request, response);
-      } catch (error) {
-        return failed(error);
-      }
-    };
     const safe = SAFE_METHODS.has(request.method);
     const before = safe ? runningUnsafe : running;
-    const outcome = before ? before.then(run) : run();
+    const outcome = before ? before.then(() => run(request)) : run(request);
     if (isPromise(outcome)) {
       const done = outcome.then(() => undefined);
       const all = running ? Promise.all([running, done]).then(() => undefined) : done;
@@ -490,11 +498,17 @@ export function handleConnection(
   // Answers go out one after another, in the order of the requests: one still being made
   // (a slow job, a streamed body) holds back those behind it. That is head-of-line blocking.
   let sending = Promise.resolve();
+  /** Steps on `sending` not yet done: while there are any, no answer may jump ahead of them. */
+  let queued = 0;
   const send = (step: () => void | Promise<void>): void => {
-    sending = sending.then(step).catch((error: unknown) => {
-      onError(error);
-      socket.destroy();
-    });
+    queued += 1;
+    sending = sending
+      .then(step)
+      .catch((error: unknown) => {
+        onError(error);
+        socket.destroy();
+      })
+      .finally(() => (queued -= 1));
   };
   socket.on('data', (chunk: Buffer) => {
     if (closing) return;
@@ -508,7 +522,19 @@ export function handleConnection(
       return;
     }
     partial = fed.partial;
+    // An answer that is ready, with nothing ahead of it still being made, is written at once,
+    // not a promise later. cork() holds the writes until uncork(), so the answers to
+    // pipelined requests leave together: one system call, not one per answer.
+    const corked = fed.outcomes.length > 1;
+    if (corked) socket.cork();
     for (const outcome of fed.outcomes) {
+      if (queued === 0 && !isPromise(outcome) && Buffer.isBuffer(outcome.answer)) {
+        if (ended) break;
+        socket.write(outcome.answer);
+        if (outcome.close) close();
+        else closeIfIdle();
+        continue;
+      }
       unanswered += 1;
       send(async () => {
         const { answer, close: last } = await outcome;
@@ -521,8 +547,10 @@ export function handleConnection(
     }
     if (fed.close) {
       closing = true;
-      send(close);
+      if (queued === 0) close();
+      else send(close);
     }
+    if (corked) socket.uncork();
   });
   return {
     shutdown(): void {
@@ -569,7 +597,7 @@ export function startServer(options: ServerOptions = {}): Promise<RunningServer>
     });
     try {
       const address = socket.remoteAddress ?? '';
-      const peer = `${net.isIPv6(address) ? `[${address}]` : address}:${socket.remotePort}`;
+      const peer = `${address.includes(':') ? `[${address}]` : address}:${socket.remotePort}`; // only IPv6 has colons
       const info = { id: ++count, peer, requests: 0 };
       connections.set(socket, handleConnection(socket, routes, info, onError, idleTimeoutMs));
       socket.once('close', () => connections.delete(socket));

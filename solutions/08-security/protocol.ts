@@ -46,25 +46,29 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** Header fields: names compared without regard to case (RFC 9110 §5.1), order kept. */
 export class Fields {
   private readonly lines: Array<[name: string, value: string]> = [];
+  /** The values again, by lower-case name: a lookup costs one step, not a walk over every line. */
+  private readonly byName = new Map<string, string[]>();
 
   append(name: string, value: string): void {
     this.lines.push([name, value]);
+    const key = name.toLowerCase();
+    const values = this.byName.get(key);
+    if (values) values.push(value);
+    else this.byName.set(key, [value]);
   }
 
   /** Every value of the field, in the order received. */
   getAll(name: string): string[] {
-    const wanted = name.toLowerCase();
-    return this.lines.filter(([field]) => field.toLowerCase() === wanted).map(([, value]) => value);
+    return this.byName.get(name.toLowerCase())?.slice() ?? [];
   }
 
   /** The field's values joined with ", " (RFC 9110 §5.3), or undefined if it is absent. */
   get(name: string): string | undefined {
-    const values = this.getAll(name);
-    return values.length === 0 ? undefined : values.join(', ');
+    return this.byName.get(name.toLowerCase())?.join(', ');
   }
 
   has(name: string): boolean {
-    return this.getAll(name).length > 0;
+    return this.byName.has(name.toLowerCase());
   }
 
   /** The field lines as received: names in their original case. */
@@ -128,6 +132,7 @@ export interface Limits {
 }
 
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
+const NOTHING: Buffer = Buffer.alloc(0);
 
 /** A complete head, and whatever arrived after it (a body, or the next message). */
 export interface HeadParts {
@@ -149,7 +154,7 @@ export interface HeadParts {
  * our memory.
  */
 export class HeadReader {
-  private buffer = Buffer.alloc(256);
+  private buffer = NOTHING;
   private length = 0;
   /** Where the head starts: after the empty lines, if any, that came before it. */
   private start = 0;
@@ -175,7 +180,15 @@ export class HeadReader {
   /** Adds a chunk; returns the head and the rest once the head is complete, else null. */
   push(chunk: Buffer): HeadParts | null {
     if (this.failed) throw this.failed;
-    this.append(chunk);
+    if (this.length === 0) {
+      // Nothing is kept from earlier reads: the chunk becomes the buffer, uncopied. Copying
+      // each read, and the rest after each head, would copy a read that holds many pipelined
+      // requests once for each of them: a cost that grows with the square of their number.
+      this.buffer = chunk;
+      this.length = chunk.length;
+    } else {
+      this.append(chunk);
+    }
     // RFC 9112 §2.2: a server SHOULD ignore empty lines received before the request line.
     // Skipping resumes where it stopped, so it is linear too.
     while (this.start + 1 < this.length && this.buffer[this.start] === 0x0d && this.buffer[this.start + 1] === 0x0a) {
@@ -199,9 +212,10 @@ export class HeadReader {
       this.searched = Math.max(this.start, this.length - 3);
       return null;
     }
-    // Copies, so the parts outlive this reader's buffer.
-    const head = Buffer.from(this.buffer.subarray(this.start, end));
-    const rest = Buffer.from(this.buffer.subarray(end + 4, this.length));
+    // Views, not copies: the parts keep the buffer, and the next head starts a new one.
+    const head = this.buffer.subarray(this.start, end);
+    const rest = this.buffer.subarray(end + 4, this.length);
+    this.buffer = NOTHING;
     this.length = 0;
     this.start = 0;
     this.searched = 0;
@@ -218,20 +232,20 @@ export class HeadReader {
   private refuseBareLineEnds(until: number): void {
     const bytes = this.buffer.subarray(0, until);
     const from = Math.max(this.checked, this.start);
-    const bare = (what: string, at: number): never => {
-      this.failed = new HttpError(400, `a bare ${what} at byte ${at - this.start} of the head: every line ends in CRLF`);
-      throw this.failed;
-    };
-    // indexOf() jumps from line end to line end in native code: no loop over every byte here.
-    for (let lf = bytes.indexOf(0x0a, from); lf >= 0; lf = bytes.indexOf(0x0a, lf + 1)) {
-      if (lf === this.start || bytes[lf - 1] !== 0x0d) bare('LF', lf);
-    }
     this.checked = until;
-    for (let cr = bytes.indexOf(0x0d, from); cr >= 0; cr = bytes.indexOf(0x0d, cr + 1)) {
+    for (let at = from; at < until; at++) {
+      const byte = bytes[at];
+      if (byte === 0x0a && (at === this.start || bytes[at - 1] !== 0x0d)) this.refuseBare('LF', at);
+      if (byte !== 0x0d || bytes[at + 1] === 0x0a) continue;
       // A CR last in the chunk waits for the next one, which may bring its LF.
-      if (cr + 1 === until) this.checked = cr;
-      else if (bytes[cr + 1] !== 0x0a) bare('CR', cr);
+      if (at + 1 === until) this.checked = at;
+      else this.refuseBare('CR', at);
     }
+  }
+
+  private refuseBare(what: 'CR' | 'LF', at: number): never {
+    this.failed = new HttpError(400, `a bare ${what} at byte ${at - this.start} of the head: every line ends in CRLF`);
+    throw this.failed;
   }
 
   /** Appends a chunk, doubling the buffer when it is full: each byte is copied O(1) times on average. */
@@ -281,7 +295,7 @@ export function parseRequestHead(head: Buffer, limits: Pick<Limits, 'maxTargetBy
   if (!VISIBLE.test(target)) fail(400, 'the request target holds a byte that must be %-encoded (RFC 9112 §3.2)');
   let path: string;
   let query = '';
-  const absolute = ABSOLUTE_FORM.exec(target);
+  const absolute = target.startsWith('/') ? null : ABSOLUTE_FORM.exec(target);
   if (target.startsWith('/')) {
     const mark = target.indexOf('?');
     path = mark < 0 ? target : target.slice(0, mark);
@@ -425,13 +439,14 @@ export function serializeStreamHead(response: Response, options: SerializeOption
 
 /** The options of a Connection field, in lower case (RFC 9110 §7.6.1: a list of tokens). */
 export function connectionOptions(headers: Fields): Set<string> {
-  return new Set(
-    headers
-      .getAll('connection')
-      .flatMap((value) => value.split(','))
-      .map((option) => option.trim().toLowerCase())
-      .filter(Boolean),
-  );
+  const options = new Set<string>();
+  for (const value of headers.getAll('connection')) {
+    for (const option of value.split(',')) {
+      const name = option.trim().toLowerCase();
+      if (name) options.add(name);
+    }
+  }
+  return options;
 }
 
 /**
@@ -439,6 +454,8 @@ export function connectionOptions(headers: Fields): Set<string> {
  * it says "close"; yes for HTTP/1.1; for HTTP/1.0 only if it says "keep-alive".
  */
 export function keepsAlive(request: RequestHead): boolean {
+  // Most requests carry no Connection field: then the version alone decides.
+  if (!request.headers.has('connection')) return request.version === 'HTTP/1.1';
   const options = connectionOptions(request.headers);
   if (options.has('close')) return false;
   return request.version === 'HTTP/1.1' || options.has('keep-alive');
@@ -541,7 +558,9 @@ export class BodyReader {
       this.received += take;
     }
     if (this.missing > 0) return null;
-    return { body: Buffer.concat(this.pieces, this.length), rest: chunk.subarray(take) };
+    // A body that came in one piece (or none) is handed on as it is, not copied.
+    const body = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.length);
+    return { body, rest: take === 0 ? chunk : chunk.subarray(take) };
   }
 }
 

@@ -181,7 +181,7 @@ describe('reporting a failure', () => {
 });
 
 describe('the raw driver and the scripted server', () => {
-  it('delivers bytes one at a time, each in its own read', async () => {
+  it('delivers bytes one at a time, each in a write of its own', async () => {
     const reads: number[] = [];
     const server = net.createServer((socket) => {
       socket.on('data', (chunk) => {
@@ -193,7 +193,11 @@ describe('the raw driver and the scripted server', () => {
     const { port } = server.address() as net.AddressInfo;
     const result = await exchange(port, 'hello', { delivery: 'byte-by-byte' });
     server.close();
-    expect(reads).toEqual([1, 1, 1, 1, 1]);
+    // Five writes, 1 byte each, with a pause between them. A server's event loop that is busy
+    // (the whole suite runs at once) may find two of them waiting in one read; never all five.
+    expect(reads.reduce((a, b) => a + b, 0)).toBe(5);
+    expect(Math.max(...reads)).toBeLessThanOrEqual(2);
+    expect(reads.length).toBeGreaterThanOrEqual(3);
     expect(result).toMatchObject({ outcome: 'closed', received: Buffer.from('done') });
   });
 
