@@ -9,6 +9,7 @@
 // table. The starter is built on the earlier references, so npm test does not ask it to fail
 // them (most do fail on it all the same: its checkLimits() stub stops every complete head).
 
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -335,6 +336,60 @@ describe.concurrent(`chapter 08 server: static files (${impl.label}/server.ts)`,
     } finally {
       await own.close();
     }
+  });
+});
+
+describe.concurrent(`chapter 08 server: a body as a stream, POST /sha256 (${impl.label}/server.ts)`, () => {
+  let server: ServerUnderTest;
+  beforeAll(async () => {
+    server = await startServerUnderTest(impl);
+  });
+  afterAll(() => server.close());
+
+  const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+  /** Numbered lines, so a dropped or repeated piece changes the digest, and a report reads well. */
+  const body = Buffer.from(Array.from({ length: 10 }, (_, i) => `line ${i + 1} of the body\n`).join(''));
+  const post = (port: number, data: Buffer, framing: 'Content-Length' | 'chunked', close: boolean): Buffer => {
+    const field = framing === 'chunked' ? 'Transfer-Encoding: chunked' : `Content-Length: ${data.length}`;
+    const head = Buffer.from(`POST /sha256 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${field}\r\n${close ? 'Connection: close\r\n' : ''}\r\n`, 'latin1');
+    if (framing === 'Content-Length') return Buffer.concat([head, data]);
+    // Chunks of 64 bytes, so the body spans several chunks and the last one is short.
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < data.length; at += 64) {
+      const piece = data.subarray(at, at + 64);
+      chunks.push(Buffer.from(`${piece.length.toString(16)}\r\n`, 'latin1'), piece, Buffer.from('\r\n', 'latin1'));
+    }
+    return Buffer.concat([head, ...chunks, Buffer.from('0\r\n\r\n', 'latin1')]);
+  };
+
+  const rows = (['Content-Length', 'chunked'] as const).flatMap((framing) =>
+    (['whole', 'one byte at a time', 'with the next request behind it'] as const).map((delivery) => [framing, delivery] as const),
+  );
+  it.each(rows)('answers the hex SHA-256 of a %s body, sent %s', async (framing, delivery) => {
+    const behind = delivery === 'with the next request behind it';
+    const bytes = Buffer.concat([post(server.port, body, framing, !behind), Buffer.from(behind ? get(server.port, '/') : '', 'latin1')]);
+    const result = await exchange(server.port, bytes, { delivery: delivery === 'one byte at a time' ? 'byte-by-byte' : 'whole', timeoutMs: 5000 });
+    const what = `POST /sha256 with a ${framing} body of ${body.length} bytes should be answered 200 with its SHA-256 in hex and a newline (${sha256(body)}).`;
+    const [first, second] = splitResponses(result.received);
+    expectResponse(server, { ...result, received: first ?? result.received }, { status: 200, body: `${sha256(body)}\n` }, what);
+    if (behind) {
+      expectResponse(server, { ...result, received: second ?? Buffer.alloc(0) }, { status: 200, body: 'Hello, World!' }, `${what} Then GET /, which came right behind it on the same connection, should be answered too.`);
+    }
+  });
+
+  it('hashes a 3 MiB body, three times the body limit, which POST /echo refuses with 413', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32BE(i, i);
+    const hashedResult = await exchange(server.port, post(server.port, big, 'Content-Length', true), { timeoutMs: 10_000 });
+    const shown = { ...hashedResult, sent: hashedResult.sent.subarray(0, 200) };
+    expectResponse(server, shown, { status: 200, body: `${sha256(big)}\n` }, `POST /sha256 takes its body as a stream, so the 1 MiB limit does not apply: a 3 MiB body should be hashed (${sha256(big)}). (Only the first 200 bytes sent are shown.)`);
+    const echoed = await exchange(server.port, Buffer.concat([Buffer.from(`POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Length: ${big.length}\r\n\r\n`, 'latin1')]), { timeoutMs: 5000 });
+    expectResponse(server, echoed, { status: 413 }, 'POST /echo keeps its body whole, so a 3 MiB one is over the 1 MiB limit: 413, from the head alone.');
+  });
+
+  it('answers GET /sha256 with 405 and Allow: POST', async () => {
+    const result = await exchange(server.port, get(server.port, '/sha256'));
+    expectResponse(server, result, { status: 405, headers: { Allow: 'POST' } }, 'GET /sha256: the resource takes only POST, so 405 with Allow: POST (RFC 9110 §15.5.6).');
   });
 });
 

@@ -486,9 +486,14 @@ const DIGITS = /^\d+$/;
  *     implemented here: 501 (§6.1). Coding names are case-insensitive (§7).
  *   - Content-Length, or neither: see requestBodyLength().
  */
-export function requestBodyReader(request: RequestHead, maxBodyBytes = MAX_BODY_BYTES): BodyReader | ChunkedDecoder {
+export function requestBodyReader(
+  request: RequestHead,
+  maxBodyBytes = MAX_BODY_BYTES,
+  /** Takes the body piece by piece as it arrives, instead of whole at the end (server.ts). */
+  onData?: (piece: Buffer) => void,
+): BodyReader | ChunkedDecoder {
   const headers = request.headers;
-  if (!headers.has('transfer-encoding')) return new BodyReader(requestBodyLength(headers, maxBodyBytes));
+  if (!headers.has('transfer-encoding')) return new BodyReader(requestBodyLength(headers, maxBodyBytes), onData);
   if (headers.has('content-length')) {
     throw new HttpError(400, 'Content-Length and Transfer-Encoding together: which one frames the body?');
   }
@@ -501,7 +506,7 @@ export function requestBodyReader(request: RequestHead, maxBodyBytes = MAX_BODY_
   // §6.1: a sender MUST NOT apply chunked more than once; a list that does is malformed.
   if (codings.indexOf('chunked') < codings.length - 1) throw new HttpError(400, 'chunked may be applied only once, and last');
   if (codings.length > 1) throw new HttpError(501, `only the chunked transfer coding is implemented, not ${codings.slice(0, -1).join(', ')}`);
-  return new ChunkedDecoder(maxBodyBytes);
+  return new ChunkedDecoder(maxBodyBytes, onData, !onData);
 }
 
 /**
@@ -543,7 +548,11 @@ export class BodyReader {
   private readonly pieces: Buffer[] = [];
   private received = 0;
 
-  constructor(readonly length: number) {}
+  constructor(
+    readonly length: number,
+    /** Takes each piece as it arrives: then nothing is kept, and the body returned is empty. */
+    private readonly onData?: (piece: Buffer) => void,
+  ) {}
 
   /** How many bytes are still to come. */
   get missing(): number {
@@ -554,7 +563,9 @@ export class BodyReader {
   push(chunk: Buffer): BodyParts | null {
     const take = Math.min(chunk.length, this.missing);
     if (take > 0) {
-      this.pieces.push(chunk.subarray(0, take));
+      const piece = chunk.subarray(0, take);
+      if (this.onData) this.onData(piece);
+      else this.pieces.push(piece);
       this.received += take;
     }
     if (this.missing > 0) return null;
@@ -656,8 +667,10 @@ export class ChunkedDecoder {
 
   constructor(
     private readonly maxBody = MAX_BODY_BYTES,
-    /** Called with the data of each chunk as it is decoded (a client's --stream). */
+    /** Called with the data of each chunk as it is decoded (a client's --stream, a streamed request body). */
     private readonly onData?: (data: Buffer) => void,
+    /** Keep the data for the body returned at the end; a reader that only streams keeps nothing. */
+    private readonly keep = true,
   ) {}
 
   push(chunk: Buffer): ChunkedParts | null {
@@ -684,7 +697,7 @@ export class ChunkedDecoder {
           if (pending.length === 0) return null;
           const take = Math.min(pending.length, this.remaining);
           const data = pending.subarray(0, take);
-          this.pieces.push(data);
+          if (this.keep) this.pieces.push(data);
           this.onData?.(data);
           this.received += take;
           this.remaining -= take;

@@ -13,6 +13,7 @@
 // Grade it: npm run check -- 8
 
 import cluster from 'node:cluster';
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -147,9 +148,27 @@ export interface Request extends RequestHead {
  */
 type Handler = (request: Request, params: string[], connection: ConnectionInfo) => Response | Promise<Response>;
 
+/**
+ * Where a streamed body goes: each piece as it arrives, then the end, which decides the
+ * response. Nothing waits for the whole body, so it may be larger than the server's memory.
+ */
+export interface BodySink {
+  data(piece: Buffer): void;
+  end(): Response | Promise<Response>;
+}
+
+/**
+ * A handler that takes the body as a stream: it is called once the head has arrived, before
+ * any body byte, and returns the sink for the body. maxBodyBytes does not apply, since
+ * nothing is held; bodyTimeoutMs still does.
+ */
+type StreamHandler = (request: RequestHead, params: string[], connection: ConnectionInfo) => BodySink;
+
 interface Resource {
   pattern: RegExp;
   methods: Record<string, Handler>;
+  /** Methods whose handler takes the body piece by piece (StreamHandler), not whole. */
+  streamed?: Record<string, StreamHandler>;
 }
 
 const json = (status: number, value: unknown, headers: Array<[string, string]> = []): Response => ({
@@ -262,6 +281,18 @@ export function createRoutes(pool: WorkerPool, publicDir: string): Resource[] {
       },
     },
     {
+      // POST /sha256: the SHA-256 of the body, in hex, however large the body is: each piece
+      // is hashed as it arrives and dropped, so memory stays flat (npm run bench -- --memory).
+      pattern: /^\/sha256$/,
+      methods: {},
+      streamed: {
+        POST: () => {
+          const hash = createHash('sha256');
+          return { data: (piece) => hash.update(piece), end: () => textResponse(200, `${hash.digest('hex')}\n`) };
+        },
+      },
+    },
+    {
       pattern: /^\/echo$/,
       methods: { POST: (request) => ({ status: 200, headers: [['Content-Type', typeOf(request)]], body: request.body }) },
     },
@@ -319,7 +350,7 @@ export function createRoutes(pool: WorkerPool, publicDir: string): Resource[] {
 
 /** The methods a resource allows: its own, and HEAD wherever GET is (RFC 9110 §9.3.2). */
 function allowed(resource: Resource): string[] {
-  const methods = Object.keys(resource.methods);
+  const methods = [...Object.keys(resource.methods), ...Object.keys(resource.streamed ?? {})];
   const get = methods.indexOf('GET');
   if (get >= 0) methods.splice(get + 1, 0, 'HEAD');
   return methods;
@@ -347,6 +378,19 @@ export function route(routes: Resource[], request: Request, connection: Connecti
     throw new HttpError(405, `${request.path} allows ${allow}, not ${request.method}`, [['Allow', allow]]);
   }
   return handler(request, params, connection);
+}
+
+/**
+ * The sink for the request's body, if its resource takes that method's body as a stream;
+ * decided from the head alone, before any body byte is read.
+ */
+function openSink(routes: Resource[], request: RequestHead, connection: ConnectionInfo): BodySink | undefined {
+  for (const resource of routes) {
+    const match = resource.pattern.exec(request.path);
+    if (!match) continue;
+    return resource.streamed?.[request.method]?.(request, match.slice(1), connection);
+  }
+  return undefined;
 }
 
 /**
@@ -427,6 +471,8 @@ export function connection(
   let head: Buffer | undefined;
   let request: RequestHead | undefined;
   let body: BodyReader | ChunkedDecoder | undefined;
+  /** Where the body of the request being read goes, if its handler takes it as a stream. */
+  let sink: BodySink | undefined;
   /** Settles when every handler started so far is done. */
   let running: Promise<void> | undefined;
   /** Settles when the last unsafe request, and everything before it, is done. */
@@ -451,10 +497,10 @@ export function connection(
   /** The answer to a request whose handler failed: an error, and the connection closes. */
   const failed = (request: Request, error: unknown): Outcome => ({ answer: failure(error, onError, request.method === 'HEAD'), close: true });
 
-  /** Runs the request's handler now; never throws. */
-  const run = (request: Request, last: boolean): Outcome | Promise<Outcome> => {
+  /** Runs the request's handler now (or ends its sink, for a streamed body); never throws. */
+  const run = (request: Request, last: boolean, sink: BodySink | undefined): Outcome | Promise<Outcome> => {
     try {
-      const response = route(routes, request, info);
+      const response = sink ? sink.end() : route(routes, request, info);
       if (!isPromise(response)) return outcomeOf(request, response, last);
       return response.then((done) => outcomeOf(request, done, last)).catch((error: unknown) => failed(request, error));
     } catch (error) {
@@ -463,11 +509,11 @@ export function connection(
   };
 
   /** Runs the request's handler, now or once the requests ahead of it allow; never throws. */
-  const answer = (request: Request): Outcome | Promise<Outcome> => {
+  const answer = (request: Request, sink: BodySink | undefined): Outcome | Promise<Outcome> => {
     const last = lastAllowed();
     const safe = SAFE_METHODS.has(request.method);
     const before = safe ? runningUnsafe : running;
-    const outcome = before ? before.then(() => run(request, last)) : run(request, last);
+    const outcome = before ? before.then(() => run(request, last, sink)) : run(request, last, sink);
     if (isPromise(outcome)) {
       const done = outcome.then(() => undefined);
       const all = running ? Promise.all([running, done]).then(() => undefined) : done;
@@ -496,8 +542,14 @@ export function connection(
           }
           head = parts.head;
           request = parseRequestHead(head, settings.limits);
+          // A handler that takes the body as a stream gets each piece as it arrives, and no
+          // limit applies: nothing is held. A streamed handler starts before the requests
+          // ahead of it are done, so it must not depend on them (hashing does not).
+          sink = openSink(routes, request, info);
           // Decided from the head alone: a body too large is refused before it is read.
-          body = requestBodyReader(request, settings.limits.maxBodyBytes);
+          body = sink
+            ? requestBodyReader(request, Number.MAX_SAFE_INTEGER, (piece) => sink!.data(piece))
+            : requestBodyReader(request, settings.limits.maxBodyBytes);
           // The 100 goes out in turn, after the answers to the requests before this one.
           if (expectsContinue(request) && body.length > 0 && parts.rest.length === 0) outcomes.push({ answer: CONTINUE, close: false });
           pending = parts.rest;
@@ -506,13 +558,14 @@ export function connection(
         // Not the whole body yet.
         if (!parts) return { outcomes, close: false, awaiting: { part: 'body', request: info.requests + 1, head: request.method === 'HEAD' } };
         info.requests += 1;
-        const outcome = answer({ ...request, body: parts.body });
+        const outcome = answer({ ...request, body: parts.body }, sink);
         outcomes.push(outcome);
         // RFC 9112 §9.6: after "close", answer and read nothing more, pipelined or not.
         if (!keepsAlive(request) || lastAllowed() || (!isPromise(outcome) && outcome.close)) return { outcomes, close: true };
         head = undefined;
         request = undefined;
         body = undefined;
+        sink = undefined;
         pending = parts.rest;
         if (pending.length === 0) return { outcomes, close: false };
       }

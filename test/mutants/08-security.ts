@@ -92,4 +92,18 @@ export const mutants: Mutant[] = [
     replace: '      if (false) {',
     caughtBy: ['rejects an endless body read until the close'],
   },
+  {
+    name: 'a chunked body that streams is never handed to its sink',
+    file: 'protocol.ts',
+    find: '          this.onData?.(data);\n',
+    replace: '',
+    caughtBy: ['answers the hex SHA-256 of a chunked body'],
+  },
+  {
+    name: 'a streamed body is held to the 1 MiB limit, though nothing of it is kept',
+    file: 'server.ts',
+    find: 'requestBodyReader(request, Number.MAX_SAFE_INTEGER, ',
+    replace: 'requestBodyReader(request, settings.limits.maxBodyBytes, ',
+    caughtBy: ['hashes a 3 MiB body'],
+  },
 ];
