@@ -546,6 +546,13 @@ export interface BodyParts {
  */
 export class BodyReader {
   private readonly pieces: Buffer[] = [];
+  /**
+   * A body that comes in several reads is copied into one buffer of its announced length
+   * (already checked against the limit): a 16 MiB body in small reads would otherwise keep
+   * a quarter of a million pieces alive until its end, and the garbage collector would copy
+   * them all from its young generation to the old one.
+   */
+  private joined: Buffer | undefined;
   private received = 0;
 
   constructor(
@@ -565,16 +572,19 @@ export class BodyReader {
     if (take > 0) {
       const piece = chunk.subarray(0, take);
       if (this.onData) this.onData(piece);
-      else this.pieces.push(piece);
+      else if (take === this.length) this.pieces.push(piece); // whole in one read: no copy at all
+      else piece.copy((this.joined ??= Buffer.allocUnsafe(this.length)), this.received);
       this.received += take;
     }
     if (this.missing > 0) return null;
-    // A body that came in one piece (or none) is handed on as it is, not copied.
-    const body = this.pieces.length === 1 ? this.pieces[0]! : Buffer.concat(this.pieces, this.length);
+    const body = this.joined ?? this.pieces[0] ?? NOTHING;
     return { body, rest: take === 0 ? chunk : chunk.subarray(take) };
   }
 }
 
+
+/** Chunk data is kept in blocks of at least this much: a socket read's worth. */
+const KEEP_BLOCK_BYTES = 64 * 1024;
 
 /** The longest line a chunked body may hold: a chunk size and its extensions. */
 export const MAX_CHUNK_LINE_BYTES = 16 * 1024; // Node's limit for chunk extensions, then 413
@@ -653,6 +663,13 @@ export interface ChunkedParts extends BodyParts {
 export class ChunkedDecoder {
   private state: 'size' | 'data' | 'data-end' | 'trailers' = 'size';
   private readonly pieces: Buffer[] = [];
+  /**
+   * Pieces smaller than a block wait here, and are joined a block at a time: kept one by
+   * one, a body that arrives in small reads would keep hundreds of thousands of pieces alive
+   * until its end (see BodyReader). Each byte is copied at most twice.
+   */
+  private small: Buffer[] = [];
+  private smallBytes = 0;
   private received = 0;
   /** Bytes of chunk data still to come in the current chunk. */
   private remaining = 0;
@@ -697,7 +714,7 @@ export class ChunkedDecoder {
           if (pending.length === 0) return null;
           const take = Math.min(pending.length, this.remaining);
           const data = pending.subarray(0, take);
-          if (this.keep) this.pieces.push(data);
+          if (this.keep) this.keepData(data);
           this.onData?.(data);
           this.received += take;
           this.remaining -= take;
@@ -726,6 +743,7 @@ export class ChunkedDecoder {
           this.trailerBytes += line.line.length + 2;
           if (this.trailerBytes > MAX_HEAD_BYTES) throw new HttpError(431, 'the trailer section is too large');
           if (line.line.length === 0) {
+            this.flushSmall();
             return { body: Buffer.concat(this.pieces, this.received), trailers: this.trailers, rest: pending };
           }
           const text = line.line.toString('latin1');
@@ -738,6 +756,24 @@ export class ChunkedDecoder {
         }
       }
     }
+  }
+
+  private keepData(data: Buffer): void {
+    if (data.length >= KEEP_BLOCK_BYTES) {
+      this.flushSmall();
+      this.pieces.push(data);
+      return;
+    }
+    this.small.push(data);
+    this.smallBytes += data.length;
+    if (this.smallBytes >= KEEP_BLOCK_BYTES) this.flushSmall();
+  }
+
+  private flushSmall(): void {
+    if (this.small.length === 0) return;
+    this.pieces.push(this.small.length === 1 ? this.small[0]! : Buffer.concat(this.small, this.smallBytes));
+    this.small = [];
+    this.smallBytes = 0;
   }
 }
 

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { listChapters } from '../chapters.ts';
 import { runTs } from '../spawn.ts';
+import { runMemoryBench } from './memory.ts';
+import { runParserBench } from './parser.ts';
 import { SCENARIOS, autocannon, findWrk, type LoadGenerator, type LoadResult } from './load.ts';
 import { TARGETS, evaluateTargets, summarize, table, targetLines, type Measured, type ServerName } from './results.ts';
 
@@ -39,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       rounds: { type: 'string' },
       autocannon: { type: 'boolean' },
       mine: { type: 'boolean' },
+      memory: { type: 'boolean' },
+      parser: { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -49,14 +53,31 @@ async function main(argv: string[]): Promise<number> {
   connection per request, and pipelining. Each run lasts S seconds (default 3); servers and
   scenarios are interleaved, N rounds (default 3), and the table shows medians.
     --json         print the results as JSON, for tools
-    --autocannon   use autocannon even where wrk is installed`);
+    --autocannon   use autocannon even where wrk is installed
+    --memory       instead: resident memory with 1000 idle keep-alive connections, and its
+                   growth while 1 GiB is uploaded to POST /sha256 (target: under 64 MiB)
+    --parser       instead: the parser's cost per byte as heads and bodies grow (it must stay
+                   flat: no quadratic scanning or copying)`);
     return 0;
+  }
+  const last = listChapters().at(-1)!;
+  const folder = values.mine ? last.chapterDir : last.solutionDir;
+  if (values.memory) {
+    const log = values.json ? (text: string) => process.stderr.write(`${text}\n`) : (text: string) => console.log(text);
+    const report = await runMemoryBench({ courseFile: path.posix.join(folder, 'server.ts'), log });
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    return 'error' in report.upload || !report.upload.digestMatches ? 1 : 0;
+  }
+  if (values.parser) {
+    const log = values.json ? (text: string) => process.stderr.write(`${text}\n`) : (text: string) => console.log(text);
+    const report = await runParserBench({ protocolFile: path.posix.join(folder, 'protocol.ts'), log });
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    return report.flat ? 0 : 1;
   }
   const seconds = Number(values.seconds ?? 3);
   const rounds = Number(values.rounds ?? 3);
   const log = values.json ? (text: string) => process.stderr.write(`${text}\n`) : (text: string) => console.log(text);
-  const last = listChapters().at(-1)!;
-  const courseFile = path.posix.join(values.mine ? last.chapterDir : last.solutionDir, 'server.ts');
+  const courseFile = path.posix.join(folder, 'server.ts');
   const servers: ServerSpec[] = [
     { name: 'course', file: courseFile },
     { name: 'node:http', file: 'tools/bench/node-http-server.ts' },
