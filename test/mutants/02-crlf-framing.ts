@@ -11,8 +11,9 @@ export const mutants: Mutant[] = [
   {
     name: 'field names are looked up case-sensitively',
     file: 'protocol.ts',
-    find: "return this.lines.filter(([field]) => field.toLowerCase() === wanted).map(([, value]) => value);",
-    replace: "return this.lines.filter(([field]) => field === name).map(([, value]) => value);",
+    // Stored under the name as sent, but looked up in lower case: only lower-case names are found.
+    find: '    const key = name.toLowerCase();\n',
+    replace: '    const key = name;\n',
     caughtBy: ['accepts field names in any case', 'looks fields up in any case'],
   },
   {

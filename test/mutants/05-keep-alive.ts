@@ -11,8 +11,8 @@ export const mutants: Mutant[] = [
   {
     name: 'HTTP/1.0 connections are kept without being asked',
     file: 'protocol.ts',
-    find: "  return request.version === 'HTTP/1.1' || options.has('keep-alive');",
-    replace: '  return true;',
+    find: "  if (!request.headers.has('connection')) return request.version === 'HTTP/1.1';",
+    replace: "  if (!request.headers.has('connection')) return true;",
     caughtBy: ['keeps an HTTP/1.0 connection only when asked'],
   },
   {

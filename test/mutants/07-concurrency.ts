@@ -11,8 +11,8 @@ export const mutants: Mutant[] = [
   {
     name: 'answers go out as soon as each is ready, not in request order',
     file: 'server.ts',
-    find: '    sending = sending.then(step).catch(',
-    replace: '    sending = Promise.resolve().then(step).catch(',
+    find: '    sending = sending\n      .then(step)',
+    replace: '    sending = Promise.resolve()\n      .then(step)',
     caughtBy: ['answers pipelined GET /slow then GET / in request order'],
   },
   {
