@@ -21,6 +21,7 @@ import {
   SEED,
   callClient,
   contentLengthResponseEnd,
+  encodeChunked,
   exchange,
   expectClosed,
   expectResponse,
@@ -352,14 +353,8 @@ describe.concurrent(`chapter 08 server: a body as a stream, POST /sha256 (${impl
   const post = (port: number, data: Buffer, framing: 'Content-Length' | 'chunked', close: boolean): Buffer => {
     const field = framing === 'chunked' ? 'Transfer-Encoding: chunked' : `Content-Length: ${data.length}`;
     const head = Buffer.from(`POST /sha256 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${field}\r\n${close ? 'Connection: close\r\n' : ''}\r\n`, 'latin1');
-    if (framing === 'Content-Length') return Buffer.concat([head, data]);
     // Chunks of 64 bytes, so the body spans several chunks and the last one is short.
-    const chunks: Buffer[] = [];
-    for (let at = 0; at < data.length; at += 64) {
-      const piece = data.subarray(at, at + 64);
-      chunks.push(Buffer.from(`${piece.length.toString(16)}\r\n`, 'latin1'), piece, Buffer.from('\r\n', 'latin1'));
-    }
-    return Buffer.concat([head, ...chunks, Buffer.from('0\r\n\r\n', 'latin1')]);
+    return Buffer.concat([head, framing === 'chunked' ? encodeChunked(data, [64]) : data]);
   };
 
   const rows = (['Content-Length', 'chunked'] as const).flatMap((framing) =>
@@ -383,7 +378,7 @@ describe.concurrent(`chapter 08 server: a body as a stream, POST /sha256 (${impl
     const hashedResult = await exchange(server.port, post(server.port, big, 'Content-Length', true), { timeoutMs: 10_000 });
     const shown = { ...hashedResult, sent: hashedResult.sent.subarray(0, 200) };
     expectResponse(server, shown, { status: 200, body: `${sha256(big)}\n` }, `POST /sha256 takes its body as a stream, so the 1 MiB limit does not apply: a 3 MiB body should be hashed (${sha256(big)}). (Only the first 200 bytes sent are shown.)`);
-    const echoed = await exchange(server.port, Buffer.concat([Buffer.from(`POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Length: ${big.length}\r\n\r\n`, 'latin1')]), { timeoutMs: 5000 });
+    const echoed = await exchange(server.port, `POST /echo HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Length: ${big.length}\r\n\r\n`, { timeoutMs: 5000 });
     expectResponse(server, echoed, { status: 413 }, 'POST /echo keeps its body whole, so a 3 MiB one is over the 1 MiB limit: 413, from the head alone.');
   });
 

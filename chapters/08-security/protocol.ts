@@ -550,12 +550,12 @@ export interface BodyParts {
  * far each time, which is quadratic (a 64 MiB body in 64 KiB reads copies 32 GiB).
  */
 export class BodyReader {
-  private readonly pieces: Buffer[] = [];
   /**
-   * A body that comes in several reads is copied into one buffer of its announced length
-   * (already checked against the limit): a 16 MiB body in small reads would otherwise keep
-   * a quarter of a million pieces alive until its end, and the garbage collector would copy
-   * them all from its young generation to the old one.
+   * The body so far. One that comes whole in one read is a view of that read; one that comes
+   * in several is copied into one buffer of its announced length (already checked against
+   * the limit): kept as pieces, a 16 MiB body in small reads would keep a quarter of a
+   * million of them alive until its end, and the garbage collector would copy them all from
+   * its young generation to the old one.
    */
   private joined: Buffer | undefined;
   private received = 0;
@@ -577,12 +577,12 @@ export class BodyReader {
     if (take > 0) {
       const piece = chunk.subarray(0, take);
       if (this.onData) this.onData(piece);
-      else if (take === this.length) this.pieces.push(piece); // whole in one read: no copy at all
+      else if (take === this.length) this.joined = piece;
       else piece.copy((this.joined ??= Buffer.allocUnsafe(this.length)), this.received);
       this.received += take;
     }
     if (this.missing > 0) return null;
-    const body = this.joined ?? this.pieces[0] ?? NOTHING;
+    const body = this.joined ?? NOTHING;
     return { body, rest: take === 0 ? chunk : chunk.subarray(take) };
   }
 }

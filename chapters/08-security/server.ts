@@ -17,7 +17,7 @@
 // the sink of POST /sha256, which hashes a body of any size as it arrives; in protocol.ts the
 // 414 and 431 limits; in static-files.ts the file serving. Written for you: the settings and
 // the environment, the 408 answer itself (timedOut()), GET /crash, and streamed bodies
-// (openSink(), BodySink).
+// (BodySink, opened in feed()).
 
 import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';
@@ -368,21 +368,36 @@ function allowed(resource: Resource): string[] {
   return methods;
 }
 
-/** Decides the response to a request, or throws (or rejects with) the HttpError that answers it. */
-export function route(routes: Resource[], request: Request, connection: ConnectionInfo): Response | Promise<Response> {
+/** A resource whose pattern matches a path, and what the pattern captured. */
+interface Found {
+  resource: Resource;
+  params: string[];
+}
+
+/** The first resource whose pattern matches the path, if any. */
+function findResource(routes: Resource[], path: string): Found | undefined {
+  for (const resource of routes) {
+    const match = resource.pattern.exec(path);
+    if (match) return { resource, params: match.slice(1) };
+  }
+  return undefined;
+}
+
+/**
+ * Decides the response to a request, or throws (or rejects with) the HttpError that answers
+ * it. `found` is the resource for its path, when the caller has looked it up already.
+ */
+export function route(
+  routes: Resource[],
+  request: Request,
+  connection: ConnectionInfo,
+  found = findResource(routes, request.path),
+): Response | Promise<Response> {
   if (!KNOWN_METHODS.has(request.method)) {
     throw new HttpError(501, `the method ${request.method} is not implemented here`);
   }
-  let params: string[] = [];
-  let resource: Resource | undefined;
-  for (const candidate of routes) {
-    const match = candidate.pattern.exec(request.path);
-    if (!match) continue;
-    resource = candidate;
-    params = match.slice(1);
-    break;
-  }
-  if (!resource) throw new HttpError(404, `there is nothing at ${request.path}`);
+  if (!found) throw new HttpError(404, `there is nothing at ${request.path}`);
+  const { resource, params } = found;
   // HEAD is answered exactly as GET, and serializeResponse leaves the body out.
   const handler = resource.methods[request.method === 'HEAD' ? 'GET' : request.method];
   if (!handler) {
@@ -390,19 +405,6 @@ export function route(routes: Resource[], request: Request, connection: Connecti
     throw new HttpError(405, `${request.path} allows ${allow}, not ${request.method}`, [['Allow', allow]]);
   }
   return handler(request, params, connection);
-}
-
-/**
- * The sink for the request's body, if its resource takes that method's body as a stream;
- * decided from the head alone, before any body byte is read.
- */
-function openSink(routes: Resource[], request: RequestHead, connection: ConnectionInfo): BodySink | undefined {
-  for (const resource of routes) {
-    const match = resource.pattern.exec(request.path);
-    if (!match) continue;
-    return resource.streamed?.[request.method]?.(request, match.slice(1), connection);
-  }
-  return undefined;
 }
 
 /**
@@ -483,6 +485,8 @@ export function connection(
   let head: Buffer | undefined;
   let request: RequestHead | undefined;
   let body: BodyReader | ChunkedDecoder | undefined;
+  /** The resource for the request being read, looked up once, as soon as its head is whole. */
+  let found: Found | undefined;
   /** Where the body of the request being read goes, if its handler takes it as a stream. */
   let sink: BodySink | undefined;
   /** Settles when every handler started so far is done. */
@@ -513,9 +517,9 @@ export function connection(
   const failed = (request: Request, error: unknown): Outcome => ({ answer: failure(error, onError, request.method === 'HEAD'), close: true });
 
   /** Runs the request's handler now (or ends its sink, for a streamed body); never throws. */
-  const run = (request: Request, last: boolean, sink: BodySink | undefined): Outcome | Promise<Outcome> => {
+  const run = (request: Request, last: boolean, found: Found | undefined, sink: BodySink | undefined): Outcome | Promise<Outcome> => {
     try {
-      const response = sink ? sink.end() : route(routes, request, info);
+      const response = sink ? sink.end() : route(routes, request, info, found);
       if (!isPromise(response)) return outcomeOf(request, response, last);
       return response.then((done) => outcomeOf(request, done, last)).catch((error: unknown) => failed(request, error));
     } catch (error) {
@@ -524,11 +528,11 @@ export function connection(
   };
 
   /** Runs the request's handler, now or once the requests ahead of it allow; never throws. */
-  const answer = (request: Request, sink: BodySink | undefined): Outcome | Promise<Outcome> => {
+  const answer = (request: Request, found: Found | undefined, sink: BodySink | undefined): Outcome | Promise<Outcome> => {
     const last = lastAllowed();
     const safe = SAFE_METHODS.has(request.method);
     const before = safe ? runningUnsafe : running;
-    const outcome = before ? before.then(() => run(request, last, sink)) : run(request, last, sink);
+    const outcome = before ? before.then(() => run(request, last, found, sink)) : run(request, last, found, sink);
     if (isPromise(outcome)) {
       const done = outcome.then(() => undefined);
       const all = running ? Promise.all([running, done]).then(() => undefined) : done;
@@ -560,11 +564,10 @@ export function connection(
           // A handler that takes the body as a stream gets each piece as it arrives, and no
           // limit applies: nothing is held. A streamed handler starts before the requests
           // ahead of it are done, so it must not depend on them (hashing does not).
-          sink = openSink(routes, request, info);
+          found = findResource(routes, request.path);
+          sink = found?.resource.streamed?.[request.method]?.(request, found.params, info);
           // Decided from the head alone: a body too large is refused before it is read.
-          body = sink
-            ? requestBodyReader(request, Number.MAX_SAFE_INTEGER, (piece) => sink!.data(piece))
-            : requestBodyReader(request, settings.limits.maxBodyBytes);
+          body = requestBodyReader(request, sink ? Number.MAX_SAFE_INTEGER : settings.limits.maxBodyBytes, sink && ((piece) => sink!.data(piece)));
           // The 100 goes out in turn, after the answers to the requests before this one.
           if (expectsContinue(request) && body.length > 0 && parts.rest.length === 0) outcomes.push({ answer: CONTINUE, close: false });
           pending = parts.rest;
@@ -573,13 +576,14 @@ export function connection(
         // Not the whole body yet.
         if (!parts) return { outcomes, close: false, awaiting: { part: 'body', request: info.requests + 1, head: request.method === 'HEAD' } };
         info.requests += 1;
-        const outcome = answer({ ...request, body: parts.body }, sink);
+        const outcome = answer({ ...request, body: parts.body }, found, sink);
         outcomes.push(outcome);
         // RFC 9112 §9.6: after "close", answer and read nothing more, pipelined or not.
         if (!keepsAlive(request) || lastAllowed() || (!isPromise(outcome) && outcome.close)) return { outcomes, close: true };
         head = undefined;
         request = undefined;
         body = undefined;
+        found = undefined;
         sink = undefined;
         pending = parts.rest;
         if (pending.length === 0) return { outcomes, close: false };

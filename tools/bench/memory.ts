@@ -46,23 +46,36 @@ export interface MemoryReport {
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(1)} MiB`;
 const row = (label: string, value: string): string => `  ${`${label}:`.padEnd(42)} ${value}`;
 
-/** Sends one request and reads its whole answer (Content-Length framed), keeping the connection. */
-async function requestOn(socket: net.Socket, request: string): Promise<string> {
-  socket.write(request);
-  let received = '';
-  for await (const chunk of socket as AsyncIterable<Buffer>) {
-    received += chunk.toString('latin1');
-    const end = received.indexOf('\r\n\r\n');
-    const length = /\r\ncontent-length: *(\d+)/i.exec(received)?.[1];
-    if (end >= 0 && length !== undefined && received.length >= end + 4 + Number(length)) return received;
-  }
-  return received;
+/**
+ * Sends one request and reads its whole answer (Content-Length framed), keeping the
+ * connection open. (Not `for await` over the socket: leaving that loop destroys the socket.)
+ */
+function requestOn(socket: net.Socket, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const done = (error?: Error): void => {
+      socket.off('data', onData).off('error', done).off('end', ended);
+      if (error) reject(error);
+      else resolve(received);
+    };
+    const ended = (): void => done(new Error(`the server closed the connection after ${received.length} bytes`));
+    const onData = (chunk: Buffer): void => {
+      received += chunk.toString('latin1');
+      const end = received.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length: *(\d+)/i.exec(received)?.[1];
+      if (end >= 0 && length !== undefined && received.length >= end + 4 + Number(length)) done();
+    };
+    socket.on('data', onData).on('error', done).on('end', ended);
+    socket.write(request);
+  });
 }
 
 function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1', () => {
       socket.off('error', reject);
+      // An idle connection the server resets later (it is killed at the end) must not crash the bench.
+      socket.on('error', () => socket.destroy());
       resolve(socket);
     });
     socket.once('error', reject);
@@ -134,7 +147,10 @@ export async function runMemoryBench(options: { courseFile: string; log: (line: 
       const sockets = await openIdle(port, IDLE_CONNECTIONS);
       await sleep(500);
       const bytes = residentBytes(pid);
-      idle = { connections: sockets.length, bytes, perConnectionBytes: (bytes - restBytes) / sockets.length };
+      // Counted, not assumed: a connection the server (or this process) closed costs nothing.
+      const open = sockets.filter((socket) => !socket.destroyed && !socket.readableEnded).length;
+      if (open < sockets.length) throw new Error(`only ${open} of ${sockets.length} connections were still open when measured`);
+      idle = { connections: open, bytes, perConnectionBytes: (bytes - restBytes) / open };
       log(row(`with ${IDLE_CONNECTIONS} idle keep-alive connections`, `${mib(bytes)} (+${mib(bytes - restBytes)}, about ${(idle.perConnectionBytes / 1024).toFixed(1)} KiB each)`));
       sockets.forEach((socket) => socket.destroy());
     } catch (error) {

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { encodeChunked } from '../../test/harness/chunked.ts';
 import { ROOT, listChapters } from '../chapters.ts';
 import {
   CHUNK_BYTES,
@@ -13,7 +14,6 @@ import {
   SMALLEST_HEAD,
   buildHead,
   buildPipelined,
-  encodeChunked,
   evaluateFlatness,
   feed,
   parserTable,
@@ -52,9 +52,9 @@ describe('the parser benchmark: inputs', () => {
     }
   });
 
-  it('encodes a chunked body that ChunkedDecoder decodes back to the body, whole or in pieces', () => {
+  it('encodes a chunked body (with the harness) that ChunkedDecoder decodes back to the body, whole or in pieces', () => {
     const body = Buffer.from('0123456789abcdef'.repeat(1000).slice(0, 3 * CHUNK_BYTES + 123), 'latin1');
-    const encoded = encodeChunked(body);
+    const encoded = encodeChunked(body, [CHUNK_BYTES]);
     expect(encoded.subarray(0, 5).toString('latin1')).toBe(`${CHUNK_BYTES.toString(16)}\r\n`);
     // Three full chunks, then one of the 123 bytes left (0x7b), then the last chunk.
     expect(encoded.length).toBe(3 * (5 + CHUNK_BYTES + 2) + (4 + 123 + 2) + 5);
@@ -65,7 +65,7 @@ describe('the parser benchmark: inputs', () => {
       expect(parts?.body.equals(body)).toBe(true);
       expect(parts?.rest.length).toBe(0);
     }
-    expect(encodeChunked(Buffer.alloc(0)).toString('latin1')).toBe('0\r\n\r\n');
+    expect(encodeChunked(Buffer.alloc(0), [CHUNK_BYTES]).toString('latin1')).toBe('0\r\n\r\n');
   });
 
   it('puts pipelined requests back to back in one read, which HeadReader splits one by one', () => {

@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ROOT, listChapters } from '../chapters.ts';
 import { runTs } from '../spawn.ts';
+import { encodeChunked } from '../../test/harness/chunked.ts';
 import { median } from './results.ts';
 
 const KiB = 1024;
@@ -93,17 +94,6 @@ export function buildHead(bytes: number): Buffer {
     left -= line.length;
   }
   return Buffer.from(`${text}\r\n`, 'latin1');
-}
-
-/** `body` as a chunked body (RFC 9112 §7.1): chunks of `chunkBytes`, the last chunk, no trailers. */
-export function encodeChunked(body: Buffer, chunkBytes = CHUNK_BYTES): Buffer {
-  const parts: Buffer[] = [];
-  for (let at = 0; at < body.length; at += chunkBytes) {
-    const data = body.subarray(at, at + chunkBytes);
-    parts.push(Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'), data, Buffer.from('\r\n', 'latin1'));
-  }
-  parts.push(Buffer.from('0\r\n\r\n', 'latin1'));
-  return Buffer.concat(parts);
 }
 
 /** One read holding `count` small requests back to back, as a pipelining client sends them. */
@@ -286,7 +276,7 @@ function bodySpec(framing: 'length' | 'chunked', size: number, pieceBytes: numbe
     row: { case: framing === 'length' ? 'body (Content-Length)' : 'body (chunked)', size, delivery: deliveryLabel(pieceBytes) },
     prepare: (parser) => {
       const body = buildBody(size);
-      const bytes = framing === 'length' ? body : encodeChunked(body);
+      const bytes = framing === 'length' ? body : encodeChunked(body, [CHUNK_BYTES]);
       const parse = () => {
         const reader = framing === 'length' ? new parser.BodyReader(size) : new parser.ChunkedDecoder(2 * size);
         const parts = feed(reader, bytes, pieceBytes);
