@@ -5,6 +5,7 @@
 // better than raw numbers do.
 
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +31,22 @@ async function startServer(spec: ServerSpec): Promise<Running> {
   const running = runTs(spec.file, [], { HOST: '127.0.0.1', PORT: '0', POOL_SIZE: '1' });
   const match = await running.waitFor(/listening on (http:\/\/[^\s]+)/, 20_000);
   return { spec, url: `${new URL(match[1]!).origin}/`, child: running.child };
+}
+
+/**
+ * The CPU time a process has used so far, user and system, all threads, in seconds; NaN where
+ * there is no /proc (not Linux). Fields 14 and 15 of /proc/PID/stat count it in clock ticks,
+ * which Linux fixes at 100 a second for user space (USER_HZ); the name before them, in
+ * parentheses, may itself hold spaces, so the count starts after its ')'.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').at(-1)!.trim().split(' ');
+    // fields[0] is field 3 (the state), so field N is fields[N - 3].
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -103,7 +120,10 @@ async function main(argv: string[]): Promise<number> {
         // A different server goes first each round, so none always runs on a cooler machine.
         const order = running.map((_, i) => running[(i + round) % running.length]!);
         for (const server of order) {
+          const before = cpuSeconds(server.child.pid);
           const result = await generator.run(server.url, scenario, seconds);
+          // Whatever the server did in the run, over the requests it answered: the cost of one.
+          result.cpuMicroseconds = ((cpuSeconds(server.child.pid) - before) / result.requests) * 1e6;
           const key = `${scenario.name}\0${server.spec.name}`;
           collected.set(key, [...(collected.get(key) ?? []), result]);
           log(`  round ${round + 1}: ${scenario.name.padEnd(14)} ${server.spec.name.padEnd(11)} ${Math.round(result.requestsPerSecond).toLocaleString('en-US').padStart(9)} requests/s`);

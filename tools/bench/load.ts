@@ -27,11 +27,18 @@ export const SCENARIOS: Scenario[] = [
 
 export interface LoadResult {
   requestsPerSecond: number;
+  /** Requests answered in the whole run. */
+  requests: number;
   /** Latency percentiles, in milliseconds. */
   p50: number;
   p99: number;
   /** Socket errors, timeouts and answers that were not 2xx. */
   errors: number;
+  /**
+   * The server's CPU time (user and system, all its threads) per request answered, in
+   * microseconds; NaN where it cannot be read (only Linux has /proc). The bench fills it in.
+   */
+  cpuMicroseconds: number;
 }
 
 export interface LoadGenerator {
@@ -63,9 +70,10 @@ export function wrkMilliseconds(text: string): number {
 /** The numbers in wrk's `--latency` report. */
 export function parseWrk(output: string): LoadResult {
   const rate = /Requests\/sec:\s+([\d.]+)/.exec(output);
+  const total = /(\d+) requests in/.exec(output);
   const p50 = /^\s+50%\s+(\S+)/m.exec(output);
   const p99 = /^\s+99%\s+(\S+)/m.exec(output);
-  if (!rate || !p50 || !p99) throw new Error(`wrk printed no result:\n${output}`);
+  if (!rate || !total || !p50 || !p99) throw new Error(`wrk printed no result:\n${output}`);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(output);
   // A server that closes after each answer (the new-connection scenario) makes wrk count a
@@ -75,7 +83,14 @@ export function parseWrk(output: string): LoadResult {
   // With a pipelining script wrk 4.1 can print `99%    0.00us` under a non-zero median: its
   // histogram lost the tail. A p99 below the p50 is no measurement, so it is not reported.
   const tail = wrkMilliseconds(p99[1]!);
-  return { requestsPerSecond: Number(rate[1]), p50: median, p99: tail < median ? Number.NaN : tail, errors: errors + Number(non2xx?.[1] ?? 0) };
+  return {
+    requestsPerSecond: Number(rate[1]),
+    requests: Number(total[1]),
+    p50: median,
+    p99: tail < median ? Number.NaN : tail,
+    errors: errors + Number(non2xx?.[1] ?? 0),
+    cpuMicroseconds: Number.NaN,
+  };
 }
 
 export function findWrk(): LoadGenerator | undefined {
@@ -109,7 +124,7 @@ export function findWrk(): LoadGenerator | undefined {
 }
 
 interface AutocannonJson {
-  requests: { average: number };
+  requests: { average: number; total: number };
   latency: { p50: number; p99: number };
   errors: number;
   timeouts: number;
@@ -138,9 +153,11 @@ export function autocannon(): LoadGenerator {
       }
       return {
         requestsPerSecond: result.requests.average,
+        requests: result.requests.total,
         p50: result.latency.p50,
         p99: result.latency.p99,
         errors: result.errors + result.timeouts + result.non2xx,
+        cpuMicroseconds: Number.NaN,
       };
     },
   };

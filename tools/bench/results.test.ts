@@ -30,7 +30,7 @@ describe('the benchmark', () => {
   });
 
   it("reads requests/s, p50 and p99 from wrk's report, and counts all but read errors", () => {
-    expect(parseWrk(WRK_OUTPUT)).toEqual({ requestsPerSecond: 82589.35, p50: 0.084, p99: 2.1, errors: 6 });
+    expect(parseWrk(WRK_OUTPUT)).toEqual({ requestsPerSecond: 82589.35, requests: 90843, p50: 0.084, p99: 2.1, errors: 6, cpuMicroseconds: Number.NaN });
   });
 
   it('does not report a p99 that wrk printed below the p50 (its histogram lost the tail)', () => {
@@ -44,18 +44,22 @@ describe('the benchmark', () => {
 
   it('prints ratios to node:http and the upper bound, and says which targets were met', () => {
     const row = (scenario: number, server: Measured['server'], rps: number): Measured => {
-      const result = { requestsPerSecond: rps, p50: 1, p99: 2, errors: 0 };
+      const result = { requestsPerSecond: rps, requests: rps * 3, p50: 1, p99: 2, errors: 0, cpuMicroseconds: 1e6 / rps };
       return { scenario: SCENARIOS[scenario]!, server, rounds: [result], median: result };
     };
     const results = [0, 1, 2].flatMap((i) => [row(i, 'course', [90, 15, 600][i]!), row(i, 'node:http', [60, 10, 100][i]!), row(i, 'upper bound', [100, 20, 1000][i]!)]);
-    expect(table(results)).toMatch(/keep-alive +course +90 +1\.00 +2\.00 +1\.50x +90% +0/);
+    expect(table(results)).toMatch(/keep-alive +course +90 +1\.00 +2\.00 +11111\.1 +1\.50x +90% +0/);
     const { lines, met } = targetLines(results);
     expect(met).toBe(4);
     expect(lines[0]).toBe("  ✓ keep-alive: the course's server does 1.50x node:http (target: at least 1.4x)");
-    const slow = targetLines(results.map((entry) => (entry.server === 'course' ? { ...entry, median: { ...entry.median, requestsPerSecond: 1 } } : entry)));
+    const slow = targetLines(results.map((entry) => (entry.server === 'course' ? { ...entry, median: { ...entry.median, requestsPerSecond: 1, cpuMicroseconds: 1e6 } } : entry)));
     expect(slow.met).toBe(0);
     // The new-connection target asks 1.5x node:http, and the upper bound does 20 / 10 = 2x: in reach.
     expect(slow.lines[2]).toMatch(/^  ✗ new connection: .*\n      why: .*appendix/);
+    // Where the CPU time per request was read, the reason says how much the target allows.
+    expect(slow.lines[0]).toContain("why: the course's server spends 1000000.0 µs of CPU per request, node:http 16666.7; the target needs about 11904.8 or less.");
+    const unmeasured = targetLines(results.map((entry) => ({ ...entry, median: { ...entry.median, requestsPerSecond: entry.server === 'course' ? 1 : entry.median.requestsPerSecond, cpuMicroseconds: Number.NaN } })));
+    expect(unmeasured.lines[0]).toMatch(/\n      why: chapters\/appendix-benchmarking\.md shows/);
     // With the upper bound at 1.2x node:http, no server can reach 1.5x: the bench says so.
     const capped = results.map((entry) => (entry.server === 'upper bound' && entry.scenario.name === 'new connection' ? { ...entry, median: { ...entry.median, requestsPerSecond: 12 } } : entry));
     expect(targetLines(capped.map((entry) => (entry.server === 'course' ? { ...entry, median: { ...entry.median, requestsPerSecond: 1 } } : entry))).lines[2]).toContain(

@@ -43,8 +43,15 @@ export function summarize(rounds: LoadResult[]): LoadResult {
     requestsPerSecond: median(rounds.map((round) => round.requestsPerSecond)),
     p50: median(rounds.map((round) => round.p50)),
     p99: median(rounds.map((round) => round.p99)),
+    requests: rounds.reduce((sum, round) => sum + round.requests, 0),
     errors: rounds.reduce((sum, round) => sum + round.errors, 0),
+    cpuMicroseconds: median(rounds.map((round) => round.cpuMicroseconds)),
   };
+}
+
+/** One server's median CPU time per request, in microseconds (NaN if not measured). */
+function cpu(results: Measured[], scenario: string, server: string): number {
+  return results.find((entry) => entry.scenario.name === scenario && entry.server === server)?.median.cpuMicroseconds ?? Number.NaN;
 }
 
 /** One server's requests/s over another's, in one scenario: the course's, unless told otherwise. */
@@ -58,7 +65,7 @@ function milliseconds(value: number): string {
 }
 
 export function table(results: Measured[]): string {
-  const header = ['scenario', 'server', 'requests/s', 'p50 ms', 'p99 ms', 'vs node:http', 'vs upper bound', 'errors'];
+  const header = ['scenario', 'server', 'requests/s', 'p50 ms', 'p99 ms', 'CPU µs/request', 'vs node:http', 'vs upper bound', 'errors'];
   const rows = results.map((entry) => {
     const node = results.find((other) => other.scenario === entry.scenario && other.server === 'node:http')!;
     const upper = results.find((other) => other.scenario === entry.scenario && other.server === 'upper bound')!;
@@ -68,6 +75,7 @@ export function table(results: Measured[]): string {
       Math.round(entry.median.requestsPerSecond).toLocaleString('en-US'),
       milliseconds(entry.median.p50),
       milliseconds(entry.median.p99),
+      Number.isNaN(entry.median.cpuMicroseconds) ? 'n/a' : entry.median.cpuMicroseconds.toFixed(1),
       `${(entry.median.requestsPerSecond / node.median.requestsPerSecond).toFixed(2)}x`,
       `${Math.round((entry.median.requestsPerSecond / upper.median.requestsPerSecond) * 100)}%`,
       String(entry.median.errors),
@@ -95,11 +103,17 @@ export function targetLines(results: Measured[]): { lines: string[]; met: number
     if (ok) return line;
     // A target above what a server that parses nothing reaches cannot be met on this machine.
     const ceiling = target.against === 'node:http' ? ratio(results, target.scenario, 'node:http', 'upper bound') : Number.NaN;
-    const why =
-      ceiling < target.atLeast
-        ? `out of reach here: even the upper bound, which parses nothing, does ${ceiling.toFixed(2)}x node:http on this machine`
-        : `why: ${BENCHMARKING_LESSON} shows where the time goes, and how to profile it`;
-    return `${line}\n      ${why}`;
+    if (ceiling < target.atLeast) {
+      return `${line}\n      out of reach here: even the upper bound, which parses nothing, does ${ceiling.toFixed(2)}x node:http on this machine`;
+    }
+    // A server busy on one core answers about 1 / (its CPU time per request) requests a second,
+    // so a ratio of requests/s is the inverse ratio of CPU time per request.
+    const mine = cpu(results, target.scenario, 'course');
+    const theirs = cpu(results, target.scenario, target.against);
+    const budget = Number.isNaN(mine) || Number.isNaN(theirs)
+      ? ''
+      : `the course's server spends ${mine.toFixed(1)} µs of CPU per request, ${target.against} ${theirs.toFixed(1)}; the target needs about ${(theirs / target.atLeast).toFixed(1)} or less. `;
+    return `${line}\n      why: ${budget}${BENCHMARKING_LESSON} shows where the time goes, and how to profile it`;
   });
   return { lines, met: evaluated.filter((target) => target.met).length };
 }
