@@ -157,7 +157,7 @@ export class HeadReader {
     while (this.start + 1 < this.length && this.buffer[this.start] === 0x0d && this.buffer[this.start + 1] === 0x0a) {
       this.start += 2;
     }
-    // Only the bytes received: a grown buffer holds stale bytes past `length`.
+    // Search only what has arrived: a grown buffer is longer than what it holds.
     const received = this.length === this.buffer.length ? this.buffer : this.buffer.subarray(0, this.length);
     const end = received.indexOf(CRLF_CRLF, Math.max(this.start, this.searched));
     if (end < 0 || end + 4 > this.limit) {

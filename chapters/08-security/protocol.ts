@@ -198,7 +198,7 @@ export class HeadReader {
     while (this.start + 1 < this.length && this.buffer[this.start] === 0x0d && this.buffer[this.start + 1] === 0x0a) {
       this.start += 2;
     }
-    // Only the bytes received: a grown buffer holds stale bytes past `length`.
+    // Search only what has arrived: a grown buffer is longer than what it holds.
     const received = this.length === this.buffer.length ? this.buffer : this.buffer.subarray(0, this.length);
     const end = received.indexOf(CRLF_CRLF, Math.max(this.start, this.searched));
     // Only the head's own bytes: what follows its end is a body, where any byte may come.
@@ -235,7 +235,7 @@ export class HeadReader {
    * of waiting for a timeout. Each byte is checked once: linear, like the search.
    */
   private refuseBareLineEnds(until: number): void {
-    const bytes = this.buffer; // read no further than `until`: past it are bytes not checked yet
+    const bytes = this.buffer; // read below `until` only
     const from = Math.max(this.checked, this.start);
     this.checked = until;
     for (let at = from; at < until; at++) {
