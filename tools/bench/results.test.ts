@@ -52,12 +52,23 @@ describe('the benchmark', () => {
     const { lines, met } = targetLines(results);
     expect(met).toBe(4);
     expect(lines[0]).toBe("  ✓ keep-alive: the course's server does 1.50x node:http (target: at least 1.4x)");
-    const slow = targetLines(results.map((entry) => (entry.server === 'course' ? { ...entry, median: { ...entry.median, requestsPerSecond: 1, cpuMicroseconds: 1e6 } } : entry)));
+    const slowRows = results.map((entry) => (entry.server === 'course' ? { ...entry, median: { ...entry.median, requestsPerSecond: 1, cpuMicroseconds: 1e6 } } : entry));
+    const slow = targetLines(slowRows);
     expect(slow.met).toBe(0);
     // The new-connection target asks 1.5x node:http, and the upper bound does 20 / 10 = 2x: in reach.
-    expect(slow.lines[2]).toMatch(/^  ✗ new connection: .*\n      why: .*appendix/);
+    expect(slow.lines[2]).toMatch(/^  ✗ new connection: .*\n      why: [\s\S]*appendix/);
+    // A target that allows less CPU a request than even the upper bound spends is out of reach.
+    const costly = targetLines(slowRows.map((entry) => (entry.server === 'upper bound' ? { ...entry, median: { ...entry.median, cpuMicroseconds: 20_000 } } : entry)));
+    expect(costly.lines[0]).toContain('spends 20000.0: more than the target allows, so no server reaches it on this machine.');
     // Where the CPU time per request was read, the reason says how much the target allows.
-    expect(slow.lines[0]).toContain("why: the course's server spends 1000000.0 µs of CPU per request, node:http 16666.7; the target needs about 11904.8 or less.");
+    expect(slow.lines[0]).toBe(
+      [
+        "  ✗ keep-alive: the course's server does 0.02x node:http (target: at least 1.4x)",
+        '      why: it spends 1000000.0 µs of CPU per request; the target allows 11904.8. The upper bound, which parses nothing,',
+        "      spends 10000.0: that leaves 1904.8 µs for all of HTTP, where the course's server takes 990000.0.",
+        '      chapters/appendix-benchmarking.md shows where the time goes, and how to profile it',
+      ].join('\n'),
+    );
     const unmeasured = targetLines(results.map((entry) => ({ ...entry, median: { ...entry.median, requestsPerSecond: entry.server === 'course' ? 1 : entry.median.requestsPerSecond, cpuMicroseconds: Number.NaN } })));
     expect(unmeasured.lines[0]).toMatch(/\n      why: chapters\/appendix-benchmarking\.md shows/);
     // With the upper bound at 1.2x node:http, no server can reach 1.5x: the bench says so.

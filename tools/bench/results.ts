@@ -109,11 +109,18 @@ export function targetLines(results: Measured[]): { lines: string[]; met: number
     // A server busy on one core answers about 1 / (its CPU time per request) requests a second,
     // so a ratio of requests/s is the inverse ratio of CPU time per request.
     const mine = cpu(results, target.scenario, 'course');
-    const theirs = cpu(results, target.scenario, target.against);
-    const budget = Number.isNaN(mine) || Number.isNaN(theirs)
-      ? ''
-      : `the course's server spends ${mine.toFixed(1)} µs of CPU per request, ${target.against} ${theirs.toFixed(1)}; the target needs about ${(theirs / target.atLeast).toFixed(1)} or less. `;
-    return `${line}\n      why: ${budget}${BENCHMARKING_LESSON} shows where the time goes, and how to profile it`;
+    const allowed = cpu(results, target.scenario, target.against) / target.atLeast;
+    const floor = cpu(results, target.scenario, 'upper bound');
+    if ([mine, allowed, floor].some(Number.isNaN)) return `${line}\n      why: ${BENCHMARKING_LESSON} shows where the time goes, and how to profile it`;
+    const us = (value: number) => value.toFixed(1);
+    return [
+      line,
+      `      why: it spends ${us(mine)} µs of CPU per request; the target allows ${us(allowed)}. The upper bound, which parses nothing,`,
+      allowed > floor
+        ? `      spends ${us(floor)}: that leaves ${us(allowed - floor)} µs for all of HTTP, where the course's server takes ${us(mine - floor)}.`
+        : `      spends ${us(floor)}: more than the target allows, so no server reaches it on this machine.`,
+      `      ${BENCHMARKING_LESSON} shows where the time goes, and how to profile it`,
+    ].join('\n');
   });
   return { lines, met: evaluated.filter((target) => target.met).length };
 }
