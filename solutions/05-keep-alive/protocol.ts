@@ -198,11 +198,14 @@ export class HeadReader {
  */
 export function parseRequestHead(head: Buffer): RequestHead {
   const text = head.toString('latin1');
+  // A CR or LF that is not part of a CRLF pair is how requests get smuggled past a proxy
+  // that reads line endings differently from us (RFC 9112 §2.2): refuse both.
+  const bare = /\r(?!\n)|(?<!\r)\n/.exec(text);
+  if (bare) fail(400, `a bare ${bare[0] === '\r' ? 'CR' : 'LF'} at byte ${bare.index}: every line ends in CRLF`);
   // The lines are found with indexOf() and sliced one at a time. split() reads more simply,
   // but costs more than all the rest of the parse: each call builds an array of new strings.
   const requestEnd = text.indexOf('\r\n');
   const requestLine = requestEnd < 0 ? text : text.slice(0, requestEnd);
-  refuseBareLineEnds(requestLine, text);
 
   // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
   // One space, exactly: the RFC lets a server be lenient, but lenient parsers disagree with
@@ -252,7 +255,6 @@ export function parseRequestHead(head: Buffer): RequestHead {
     const start = end + 2;
     end = text.indexOf('\r\n', start);
     const line = end < 0 ? text.slice(start) : text.slice(start, end);
-    refuseBareLineEnds(line, text);
     // RFC 9112 §5.2: obs-fold (a line that continues the previous value) is obsolete; a
     // server may reject it with 400, and §2.2 forbids whitespace before the first field.
     if (line.startsWith(' ') || line.startsWith('\t')) {
@@ -277,17 +279,6 @@ export function parseRequestHead(head: Buffer): RequestHead {
   if (hosts.length === 1 && !HOST_VALUE.test(hosts[0]!)) fail(400, `"${hosts[0]}" is not a valid Host (RFC 9110 §7.2)`);
 
   return { method, target, path, query, version: minor === '0' ? 'HTTP/1.0' : 'HTTP/1.1', headers };
-}
-
-/**
- * A CR or LF left inside a line, once the CRLF at its end is cut off, was not part of a CRLF
- * pair. That is how requests get smuggled past a proxy that reads line endings differently
- * from us (RFC 9112 §2.2): refuse both, saying where the first one is in the head.
- */
-function refuseBareLineEnds(line: string, head: string): void {
-  if (!/[\r\n]/.test(line)) return;
-  const bare = /\r(?!\n)|(?<!\r)\n/.exec(head)!;
-  fail(400, `a bare ${bare[0] === '\r' ? 'CR' : 'LF'} at byte ${bare.index}: every line ends in CRLF`);
 }
 
 // RFC 9112 §5.1: OWS = *( SP / HTAB )
@@ -369,7 +360,7 @@ export function serializeResponse(response: Response, options: SerializeOptions 
   bytes.write(head, 0, 'latin1');
   if (sent === 0) return bytes;
   if (typeof body === 'string') bytes.write(body, head.length, 'utf8');
-  else body.copy(bytes, head.length);
+  else bytes.set(body, head.length);
   return bytes;
 }
 

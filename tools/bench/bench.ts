@@ -4,7 +4,7 @@
 // all of them alike; the table shows medians and ratios, which travel between machines
 // better than raw numbers do.
 
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,17 +33,20 @@ async function startServer(spec: ServerSpec): Promise<Running> {
   return { spec, url: `${new URL(match[1]!).origin}/`, child: running.child };
 }
 
+/** Clock ticks a second, the unit of /proc/PID/stat's times: 100 on Linux's usual builds. */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
 /**
  * The CPU time a process has used so far, user and system, all threads, in seconds; NaN where
- * there is no /proc (not Linux). Fields 14 and 15 of /proc/PID/stat count it in clock ticks,
- * which Linux fixes at 100 a second for user space (USER_HZ); the name before them, in
- * parentheses, may itself hold spaces, so the count starts after its ')'.
+ * there is no /proc (not Linux). Fields 14 and 15 of /proc/PID/stat count it in clock ticks;
+ * the name before them, in parentheses, may itself hold spaces, so the count starts after
+ * its ')'.
  */
 function cpuSeconds(pid: number | undefined): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').at(-1)!.trim().split(' ');
     // fields[0] is field 3 (the state), so field N is fields[N - 3].
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
   } catch {
     return Number.NaN;
   }

@@ -27,7 +27,7 @@ export const SCENARIOS: Scenario[] = [
 
 export interface LoadResult {
   requestsPerSecond: number;
-  /** Requests answered in the whole run. */
+  /** Requests answered in the run (in a summary, the median over the rounds). */
   requests: number;
   /** Latency percentiles, in milliseconds. */
   p50: number;
