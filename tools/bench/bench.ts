@@ -71,7 +71,8 @@ async function main(argv: string[]): Promise<number> {
   Measures the last chapter's server (the reference, or yours with --mine) against node:http
   and against a server that parses nothing, in three scenarios: keep-alive, a new
   connection per request, and pipelining. Each run lasts S seconds (default 3); servers and
-  scenarios are interleaved, N rounds (default 3), and the table shows medians.
+  scenarios are interleaved, N rounds (default 3), and the table shows medians and, on
+  Linux, each server's CPU time per request (what a missed target's reason is given in).
     --json         print the results as JSON, for tools
     --autocannon   use autocannon even where wrk is installed
     --memory       instead: resident memory with 1000 idle keep-alive connections, and its
