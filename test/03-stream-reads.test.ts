@@ -39,8 +39,8 @@ const everyRequest: Case[] = [...accepted, ...answered, ...rejected, ...heads];
 const next = random(SEED);
 
 /** A GET / whose head, empty line included, is exactly `size` bytes. */
-function headOfSize(size: number, port: number): Buffer {
-  const start = `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\nX-Pad: `;
+function headOfSize(size: number, port: number, method = 'GET'): Buffer {
+  const start = `${method} / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\nX-Pad: `;
   const end = '\r\n\r\n';
   return Buffer.from(start + 'a'.repeat(size - start.length - end.length) + end, 'latin1');
 }
@@ -84,6 +84,12 @@ describe.concurrent(`chapter 03 server (${impl.label}/server.ts)`, () => {
   it('answers 431 and closes when the head is one byte over 16 KiB', async () => {
     const result = await exchange(server.port, headOfSize(MAX_HEAD_BYTES + 1, server.port), { delivery: { pieces: [1000] } });
     expectResponse(server, result, status(431), `A head of ${MAX_HEAD_BYTES + 1} bytes is over the 16 KiB limit: 431 Request Header Fields Too Large (RFC 6585 §5), and a close.`);
+    expectClosed(server, result, 'After the 431 the server should close the connection.');
+  });
+
+  it('answers 431 without a body when the head over 16 KiB asks for HEAD', async () => {
+    const result = await exchange(server.port, headOfSize(MAX_HEAD_BYTES + 1, server.port, 'HEAD'), { delivery: { pieces: [1000] } });
+    expectResponse(server, result, { ...status(431), noBody: true }, 'The answer to a HEAD never has a body (RFC 9110 §9.3.2), not even a 431 to a head too large to read: its first bytes say HEAD.');
     expectClosed(server, result, 'After the 431 the server should close the connection.');
   });
 

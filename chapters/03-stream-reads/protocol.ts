@@ -137,6 +137,11 @@ export class HeadReader {
 
   constructor(private readonly limit = MAX_HEAD_BYTES) {}
 
+  /** The first bytes of the head so far, to answer a head refused before it was whole (asksForHead()). */
+  peek(count: number): Buffer {
+    return Buffer.from(this.buffer.subarray(this.start, Math.min(this.length, this.start + count)));
+  }
+
   /** Adds a chunk; returns the head and the rest once the head is complete, else null. */
   push(chunk: Buffer): HeadParts | null {
     // TODO(ch03): append the chunk (this.append) and move this.start past any empty lines

@@ -140,6 +140,11 @@ export class HeadReader {
 
   constructor(private readonly limit = MAX_HEAD_BYTES) {}
 
+  /** The first bytes of the head so far, to answer a head refused before it was whole (asksForHead()). */
+  peek(count: number): Buffer {
+    return Buffer.from(this.buffer.subarray(this.start, Math.min(this.length, this.start + count)));
+  }
+
   /** Whether part of a head is waiting for the rest (empty lines before a head do not count). */
   get started(): boolean {
     return this.length > this.start;

@@ -111,8 +111,9 @@ export function respond(reader: HeadReader, chunk: Buffer, onError: (error: unkn
   try {
     parts = reader.push(chunk);
   } catch (error) {
-    // The head is too large (431): answer without reading any more of it.
-    return failure(error, onError);
+    // The head is too large (431): answer without reading any more of it. It may still be
+    // a HEAD's, and the answer to a HEAD never has a body (RFC 9110 §9.3.2).
+    return failure(error, onError, asksForHead(reader.peek(5)));
   }
   return parts && answer(parts.head, onError);
 }

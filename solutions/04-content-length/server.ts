@@ -221,7 +221,8 @@ export function connection(routes: Resource[], onError: (error: unknown) => void
       // Bytes after the body (parts.rest) would be the next request; this server answers one.
       return serializeResponse(route(routes, { ...request, body: parts.body }), request.method === 'HEAD');
     } catch (error) {
-      return failure(error, onError, head !== undefined && asksForHead(head));
+      // A head refused before it was whole (431) may still be a HEAD's: then no body.
+      return failure(error, onError, asksForHead(head ?? heads.peek(5)));
     }
   };
 }

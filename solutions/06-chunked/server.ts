@@ -310,7 +310,8 @@ export function connection(routes: Resource[], info: ConnectionInfo, onError: (e
         if (pending.length === 0) return { responses, close: false };
       }
     } catch (error) {
-      responses.push(failure(error, onError, head !== undefined && asksForHead(head)));
+      // A head refused before it was whole (431) may still be a HEAD's: then no body.
+      responses.push(failure(error, onError, asksForHead(head ?? heads.peek(5))));
       return { responses, close: true };
     }
   };

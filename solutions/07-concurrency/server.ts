@@ -446,7 +446,8 @@ export function connection(routes: Resource[], info: ConnectionInfo, onError: (e
         if (pending.length === 0) return { outcomes, close: false, partial: false };
       }
     } catch (error) {
-      outcomes.push({ answer: failure(error, onError, head !== undefined && asksForHead(head)), close: true });
+      // A head refused before it was whole (431) may still be a HEAD's: then no body.
+      outcomes.push({ answer: failure(error, onError, asksForHead(head ?? heads.peek(5))), close: true });
       return { outcomes, close: true, partial: false };
     }
   };

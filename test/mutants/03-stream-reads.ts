@@ -16,6 +16,13 @@ export const mutants: Mutant[] = [
     caughtBy: ['answers GET / the same when it arrives one byte at a time', 'finds the empty line when it is split across reads as \\r\\n\\r | \\n'],
   },
   {
+    name: 'the 431 to a HEAD that is too large carries a body',
+    file: 'server.ts',
+    find: 'return failure(error, onError, asksForHead(reader.peek(5)));',
+    replace: 'return failure(error, onError);',
+    caughtBy: ['answers 431 without a body when the head over 16 KiB asks for HEAD'],
+  },
+  {
     name: 'no limit on the head',
     file: 'protocol.ts',
     find: 'if (this.length >= this.limit) {',
