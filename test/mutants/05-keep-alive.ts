@@ -46,8 +46,8 @@ export const mutants: Mutant[] = [
   {
     name: 'an error response leaves the connection open',
     file: 'server.ts',
-    find: '      responses.push(failure(error, onError, head !== undefined && asksForHead(head)));\n      return { responses, close: true };',
-    replace: '      responses.push(failure(error, onError, head !== undefined && asksForHead(head)));\n      heads.push(Buffer.alloc(0));\n      return { responses, close: false };',
+    find: '      responses.push(failure(error, onError, asksForHead(head ?? heads.peek(5))));\n      return { responses, close: true };',
+    replace: '      responses.push(failure(error, onError, asksForHead(head ?? heads.peek(5))));\n      heads.push(Buffer.alloc(0));\n      return { responses, close: false };',
     caughtBy: ['closes after an error response'],
   },
   {
