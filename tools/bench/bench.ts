@@ -13,8 +13,8 @@ import { listChapters } from '../chapters.ts';
 import { runTs } from '../spawn.ts';
 import { runMemoryBench } from './memory.ts';
 import { runParserBench } from './parser.ts';
-import { SCENARIOS, autocannon, findWrk, type LoadGenerator, type LoadResult } from './load.ts';
-import { TARGETS, evaluateTargets, summarize, table, targetLines, type Measured, type ServerName } from './results.ts';
+import { SCENARIOS, autocannon, findWrk, type LoadGenerator } from './load.ts';
+import { TARGETS, evaluateTargets, summarize, table, targetLines, type Measured, type RunResult, type ServerName } from './results.ts';
 
 interface ServerSpec {
   name: ServerName;
@@ -83,21 +83,20 @@ async function main(argv: string[]): Promise<number> {
   }
   const last = listChapters().at(-1)!;
   const folder = values.mine ? last.chapterDir : last.solutionDir;
+  // With --json, stdout is for the JSON alone: progress goes to stderr.
+  const log = values.json ? (text: string) => process.stderr.write(`${text}\n`) : (text: string) => console.log(text);
   if (values.memory) {
-    const log = values.json ? (text: string) => process.stderr.write(`${text}\n`) : (text: string) => console.log(text);
     const report = await runMemoryBench({ courseFile: path.posix.join(folder, 'server.ts'), log });
     if (values.json) console.log(JSON.stringify(report, null, 2));
     return 'error' in report.upload || !report.upload.digestMatches ? 1 : 0;
   }
   if (values.parser) {
-    const log = values.json ? (text: string) => process.stderr.write(`${text}\n`) : (text: string) => console.log(text);
     const report = await runParserBench({ protocolFile: path.posix.join(folder, 'protocol.ts'), log });
     if (values.json) console.log(JSON.stringify(report, null, 2));
     return report.flat ? 0 : 1;
   }
   const seconds = Number(values.seconds ?? 3);
   const rounds = Number(values.rounds ?? 3);
-  const log = values.json ? (text: string) => process.stderr.write(`${text}\n`) : (text: string) => console.log(text);
   const courseFile = path.posix.join(folder, 'server.ts');
   const servers: ServerSpec[] = [
     { name: 'course', file: courseFile },
@@ -118,16 +117,16 @@ async function main(argv: string[]): Promise<number> {
     for (const spec of servers) running.push(await startServer(spec));
     // Warm up: let the JIT compile the hot paths before anything counts.
     for (const server of running) await generator.run(server.url, SCENARIOS[0]!, 1);
-    const collected = new Map<string, LoadResult[]>();
+    const collected = new Map<string, RunResult[]>();
     for (let round = 0; round < rounds; round++) {
       for (const scenario of SCENARIOS) {
         // A different server goes first each round, so none always runs on a cooler machine.
         const order = running.map((_, i) => running[(i + round) % running.length]!);
         for (const server of order) {
           const before = cpuSeconds(server.child.pid);
-          const result = await generator.run(server.url, scenario, seconds);
+          const answered = await generator.run(server.url, scenario, seconds);
           // Whatever the server did in the run, over the requests it answered: the cost of one.
-          result.cpuMicroseconds = ((cpuSeconds(server.child.pid) - before) / result.requests) * 1e6;
+          const result: RunResult = { ...answered, cpuMicroseconds: ((cpuSeconds(server.child.pid) - before) / answered.requests) * 1e6 };
           const key = `${scenario.name}\0${server.spec.name}`;
           collected.set(key, [...(collected.get(key) ?? []), result]);
           log(`  round ${round + 1}: ${scenario.name.padEnd(14)} ${server.spec.name.padEnd(11)} ${Math.round(result.requestsPerSecond).toLocaleString('en-US').padStart(9)} requests/s`);

@@ -34,11 +34,6 @@ export interface LoadResult {
   p99: number;
   /** Socket errors, timeouts and answers that were not 2xx. */
   errors: number;
-  /**
-   * The server's CPU time (user and system, all its threads) per request answered, in
-   * microseconds; NaN where it cannot be read (only Linux has /proc). The bench fills it in.
-   */
-  cpuMicroseconds: number;
 }
 
 export interface LoadGenerator {
@@ -89,7 +84,6 @@ export function parseWrk(output: string): LoadResult {
     p50: median,
     p99: tail < median ? Number.NaN : tail,
     errors: errors + Number(non2xx?.[1] ?? 0),
-    cpuMicroseconds: Number.NaN,
   };
 }
 
@@ -157,7 +151,6 @@ export function autocannon(): LoadGenerator {
         p50: result.latency.p50,
         p99: result.latency.p99,
         errors: result.errors + result.timeouts + result.non2xx,
-        cpuMicroseconds: Number.NaN,
       };
     },
   };

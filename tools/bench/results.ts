@@ -31,14 +31,23 @@ export function median(values: number[]): number {
 
 export type ServerName = 'course' | 'node:http' | 'upper bound';
 
+/** What the load generator saw in one run, and what the server spent on it. */
+export interface RunResult extends LoadResult {
+  /**
+   * The server's CPU time (user and system, all its threads) per request answered, in
+   * microseconds; NaN where it cannot be read (only Linux has /proc).
+   */
+  cpuMicroseconds: number;
+}
+
 export interface Measured {
   scenario: Scenario;
   server: ServerName;
-  rounds: LoadResult[];
-  median: LoadResult;
+  rounds: RunResult[];
+  median: RunResult;
 }
 
-export function summarize(rounds: LoadResult[]): LoadResult {
+export function summarize(rounds: RunResult[]): RunResult {
   return {
     requestsPerSecond: median(rounds.map((round) => round.requestsPerSecond)),
     p50: median(rounds.map((round) => round.p50)),
@@ -49,15 +58,20 @@ export function summarize(rounds: LoadResult[]): LoadResult {
   };
 }
 
+/** One server's medians in one scenario, if it was measured there. */
+function medianOf(results: Measured[], scenario: string, server: string): RunResult | undefined {
+  return results.find((entry) => entry.scenario.name === scenario && entry.server === server)?.median;
+}
+
 /** One server's median CPU time per request, in microseconds (NaN if not measured). */
 function cpu(results: Measured[], scenario: string, server: string): number {
-  return results.find((entry) => entry.scenario.name === scenario && entry.server === server)?.median.cpuMicroseconds ?? Number.NaN;
+  return medianOf(results, scenario, server)?.cpuMicroseconds ?? Number.NaN;
 }
 
 /** One server's requests/s over another's, in one scenario: the course's, unless told otherwise. */
 export function ratio(results: Measured[], scenario: string, against: string, server = 'course'): number {
-  const find = (name: string) => results.find((entry) => entry.scenario.name === scenario && entry.server === name)?.median.requestsPerSecond ?? Number.NaN;
-  return find(server) / find(against);
+  const rate = (name: string) => medianOf(results, scenario, name)?.requestsPerSecond ?? Number.NaN;
+  return rate(server) / rate(against);
 }
 
 function milliseconds(value: number): string {
@@ -67,8 +81,6 @@ function milliseconds(value: number): string {
 export function table(results: Measured[]): string {
   const header = ['scenario', 'server', 'requests/s', 'p50 ms', 'p99 ms', 'CPU µs/request', 'vs node:http', 'vs upper bound', 'errors'];
   const rows = results.map((entry) => {
-    const node = results.find((other) => other.scenario === entry.scenario && other.server === 'node:http')!;
-    const upper = results.find((other) => other.scenario === entry.scenario && other.server === 'upper bound')!;
     return [
       entry.scenario.name,
       entry.server,
@@ -76,8 +88,8 @@ export function table(results: Measured[]): string {
       milliseconds(entry.median.p50),
       milliseconds(entry.median.p99),
       Number.isNaN(entry.median.cpuMicroseconds) ? 'n/a' : entry.median.cpuMicroseconds.toFixed(1),
-      `${(entry.median.requestsPerSecond / node.median.requestsPerSecond).toFixed(2)}x`,
-      `${Math.round((entry.median.requestsPerSecond / upper.median.requestsPerSecond) * 100)}%`,
+      `${ratio(results, entry.scenario.name, 'node:http', entry.server).toFixed(2)}x`,
+      `${Math.round(ratio(results, entry.scenario.name, 'upper bound', entry.server) * 100)}%`,
       String(entry.median.errors),
     ];
   });
